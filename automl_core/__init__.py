@@ -1,0 +1,35 @@
+"""automl-core: clean, regularize and search models on Ray Tune; one results table out."""
+
+from __future__ import annotations
+
+from .config import ConfigError, ExperimentConfig, dump_config, load_config, parse_config
+from .hookspecs import hookimpl
+from .plugins import PluginError, get_registry, register_plugin
+from .space import Choice, Float, Int, SearchSpace, Searchable
+from .specs import CleanerSpec, ModelSpec, RegularizerSpec, StrategySpec
+from .strategies import Outcome, Strategy
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Choice",
+    "CleanerSpec",
+    "ConfigError",
+    "ExperimentConfig",
+    "Float",
+    "Int",
+    "ModelSpec",
+    "Outcome",
+    "PluginError",
+    "RegularizerSpec",
+    "SearchSpace",
+    "Searchable",
+    "Strategy",
+    "StrategySpec",
+    "dump_config",
+    "get_registry",
+    "hookimpl",
+    "load_config",
+    "parse_config",
+    "register_plugin",
+]

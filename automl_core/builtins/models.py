@@ -1,0 +1,153 @@
+"""Builtin scikit-learn model specs.
+
+Regularizers map onto each model's own parameters: for logistic regression an L1 of strength a
+and an L2 of strength b give ``C = 1/(a+b)`` and ``l1_ratio = a/(a+b)``; for SVC/SVR an L2 of
+strength b gives ``C = 1/b`` (the SVM's C is an inverse L2 penalty); for linear regression L2 is
+Ridge's ``alpha``, L1 Lasso's, both ElasticNet. A regularizer overrides the model's own ``C``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import Field
+
+from ..space import Choice, Float, Int, Searchable
+from ..specs import ModelSpec
+
+PositiveFloat = Annotated[float, Field(gt=0)]
+PositiveInt = Annotated[int, Field(ge=1)]
+
+
+def _strengths(regularizers) -> tuple[float, float]:
+    l1 = sum(r.strength for r in regularizers if r.kind == "l1")
+    l2 = sum(r.strength for r in regularizers if r.kind == "l2")
+    return l1, l2
+
+
+class LogisticRegressionSpec(ModelSpec):
+    """scikit-learn ``LogisticRegression``; takes l1 and l2."""
+
+    kind: Literal["logistic_regression"] = "logistic_regression"
+    C: Searchable[PositiveFloat] = 1.0
+    max_iter: PositiveInt = 1000
+    tasks: ClassVar = frozenset({"classification"})
+    accepted_regularizers: ClassVar = frozenset({"l1", "l2"})
+
+    def build(self, task, regularizers, seed, n_jobs=1):
+        from sklearn.linear_model import LogisticRegression
+
+        l1, l2 = _strengths(regularizers)
+        C, l1_ratio, solver = self.C, 0.0, "lbfgs"
+        if l1 + l2 > 0:
+            C, l1_ratio = 1.0 / (l1 + l2), l1 / (l1 + l2)
+            solver = "saga" if l1 > 0 else "lbfgs"
+        return LogisticRegression(
+            C=C, l1_ratio=l1_ratio, solver=solver, max_iter=self.max_iter, random_state=seed
+        )
+
+    @classmethod
+    def default_search(cls, task):
+        return cls(C=Float(1e-3, 1e3, log=True))
+
+
+class RandomForestSpec(ModelSpec):
+    """scikit-learn random forest (classifier or regressor by task); no weight penalty to take."""
+
+    kind: Literal["random_forest"] = "random_forest"
+    n_estimators: Searchable[PositiveInt] = 200
+    #: 0 means unlimited (TOML has no null, so no None here)
+    max_depth: Searchable[Annotated[int, Field(ge=0)]] = 0
+    min_samples_leaf: Searchable[PositiveInt] = 1
+    max_features: Searchable[Annotated[float, Field(gt=0, le=1)]] = 1.0
+
+    def build(self, task, regularizers, seed, n_jobs=1):
+        from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
+        cls = RandomForestClassifier if task == "classification" else RandomForestRegressor
+        return cls(
+            n_estimators=self.n_estimators,
+            max_depth=self.max_depth or None,
+            min_samples_leaf=self.min_samples_leaf,
+            max_features=self.max_features,
+            random_state=seed,
+            n_jobs=n_jobs,
+        )
+
+    @classmethod
+    def default_search(cls, task):
+        return cls(
+            n_estimators=Int(50, 300, log=True),
+            max_depth=Choice([0, 4, 8, 16]),
+            min_samples_leaf=Int(1, 10, log=True),
+            max_features=Float(0.2, 1.0),
+        )
+
+
+class _SVMBase(ModelSpec):
+    C: Searchable[PositiveFloat] = 1.0
+    gamma: Searchable[PositiveFloat | Literal["scale", "auto"]] = "scale"
+    kernel: Searchable[Literal["rbf", "linear", "poly", "sigmoid"]] = "rbf"
+    accepted_regularizers: ClassVar = frozenset({"l2"})
+
+    def _C(self, regularizers) -> float:
+        _, l2 = _strengths(regularizers)
+        return 1.0 / l2 if l2 > 0 else self.C
+
+    @classmethod
+    def default_search(cls, task):
+        return cls(C=Float(1e-2, 1e3, log=True), gamma=Float(1e-4, 1.0, log=True))
+
+
+class SVCSpec(_SVMBase):
+    """scikit-learn ``SVC``; takes l2 (as 1/C)."""
+
+    kind: Literal["svc"] = "svc"
+    tasks: ClassVar = frozenset({"classification"})
+
+    def build(self, task, regularizers, seed, n_jobs=1):
+        from sklearn.svm import SVC
+
+        return SVC(C=self._C(regularizers), gamma=self.gamma, kernel=self.kernel, random_state=seed)
+
+
+class SVRSpec(_SVMBase):
+    """scikit-learn ``SVR``; takes l2 (as 1/C)."""
+
+    kind: Literal["svr"] = "svr"
+    epsilon: Searchable[Annotated[float, Field(ge=0)]] = 0.1
+    tasks: ClassVar = frozenset({"regression"})
+
+    def build(self, task, regularizers, seed, n_jobs=1):
+        from sklearn.svm import SVR
+
+        return SVR(C=self._C(regularizers), gamma=self.gamma, kernel=self.kernel, epsilon=self.epsilon)
+
+
+class LinearRegressionSpec(ModelSpec):
+    """Least squares; with l2 it is Ridge, with l1 Lasso, with both ElasticNet."""
+
+    kind: Literal["linear_regression"] = "linear_regression"
+    tasks: ClassVar = frozenset({"regression"})
+    accepted_regularizers: ClassVar = frozenset({"l1", "l2"})
+
+    def build(self, task, regularizers, seed, n_jobs=1):
+        from sklearn import linear_model as lm
+
+        l1, l2 = _strengths(regularizers)
+        if l1 and l2:
+            return lm.ElasticNet(alpha=l1 + l2, l1_ratio=l1 / (l1 + l2), random_state=seed)
+        if l1:
+            return lm.Lasso(alpha=l1, random_state=seed)
+        if l2:
+            return lm.Ridge(alpha=l2)
+        return lm.LinearRegression()
+
+
+BUILTIN_MODELS = [
+    LogisticRegressionSpec,
+    RandomForestSpec,
+    SVCSpec,
+    SVRSpec,
+    LinearRegressionSpec,
+]

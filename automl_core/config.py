@@ -1,0 +1,244 @@
+"""The experiment config: one validated pydantic model, writable as TOML or JSON.
+
+The component fields (cleaners, models, each model's regularizers, strategy) are discriminated
+unions built from the registry after plugins load (:func:`config_class`), so a plugin's kinds
+validate exactly like builtins. Every error names the field path; the CLI exits 2 on them.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+
+from .metrics import METRICS, metric_mode
+from .plugins import Registry, get_registry
+from .specs import ModelSpec
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = [
+    "ConfigError",
+    "CVConfig",
+    "BudgetConfig",
+    "ResourcesConfig",
+    "ExperimentConfig",
+    "config_class",
+    "parse_config",
+    "load_config",
+    "dump_config",
+]
+
+
+class ConfigError(ValueError):
+    """A config that does not validate; ``str()`` lists each problem as ``field.path: message``."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("invalid experiment config:\n  " + "\n  ".join(problems))
+
+
+def _format(exc: ValidationError, kinds: set[str]) -> list[str]:
+    """One ``path: message`` line per field; pydantic's union-branch and tag names left out."""
+    lines: dict[str, str] = {}
+    for err in exc.errors():
+        parts = [
+            str(p)
+            for p in err["loc"]
+            if not (isinstance(p, str) and (p in kinds or "[" in p or p.startswith(_INTERNAL)))
+        ]
+        path = ".".join(parts) or "(config)"
+        lines.setdefault(path, err["msg"].removeprefix("Value error, "))
+    return [f"{p}: {m}" for p, m in lines.items()]
+
+
+_INTERNAL = ("constrained-", "function-", "literal[", "lax-", "json-or-python")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CVConfig(_Strict):
+    """Cross-validation: ``folds`` folds, stratified for classification unless told otherwise."""
+
+    folds: int = Field(default=3, ge=2, le=50)
+    shuffle: bool = True
+    stratified: bool | None = None
+
+
+class BudgetConfig(_Strict):
+    """Stop after ``trials`` trials or ``time_s`` seconds, whichever comes first."""
+
+    trials: int | None = Field(default=20, ge=1)
+    time_s: float | None = Field(default=None, gt=0)
+
+    @field_validator("time_s")
+    @classmethod
+    def _one_of(cls, v, info):
+        if v is None and info.data.get("trials") is None:
+            raise ValueError("give trials, time_s or both")
+        return v
+
+
+class ResourcesConfig(_Strict):
+    """Resources of one trial; fractional GPUs allowed."""
+
+    cpu: float = Field(default=1, gt=0)
+    gpu: float = Field(default=0, ge=0)
+
+
+class ExperimentConfig(_Strict):
+    """Fields shared by every experiment; component fields are added by :func:`config_class`.
+
+    Use :func:`parse_config` / :func:`load_config` to validate: they pick the class built from
+    the registry of installed plugins.
+    """
+
+    data: str | None = None
+    target: str
+    task: Literal["classification", "regression"] | None = None
+    metric: str | None = None
+    extra_metrics: list[str] = Field(default_factory=list)
+    cv: CVConfig = Field(default_factory=CVConfig)
+    budget: BudgetConfig = Field(default_factory=BudgetConfig)
+    resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
+    results_dir: str | None = None
+    seed: int = 0
+    address: str | None = None
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, v):
+        if v is not None and v not in METRICS:
+            raise ValueError(f"unknown metric {v!r} (known: {', '.join(sorted(METRICS))})")
+        return v
+
+    @field_validator("extra_metrics")
+    @classmethod
+    def _known_metrics(cls, v):
+        for m in v:
+            if m not in METRICS:
+                raise ValueError(f"unknown metric {m!r} (known: {', '.join(sorted(METRICS))})")
+        return v
+
+    # Checks that need the whole config; raised as ValueError with the field path first.
+    def check(self) -> None:
+        from .experiment import build_space
+
+        problems = []
+        task = self.task
+        if task and self.metric and METRICS[self.metric].task != task:
+            problems.append(f"metric: {self.metric!r} is a {METRICS[self.metric].task} metric")
+        for i, m in enumerate(self.models or []):
+            if task and task not in m.tasks:
+                problems.append(f"models.{i}: model {m.kind!r} does not serve {task}")
+        try:
+            space = build_space(self)
+            self.strategy.check_space(space)
+        except ValueError as exc:
+            problems.append(f"strategy: {exc}")
+        if problems:
+            raise ConfigError(problems)
+
+    @property
+    def mode(self) -> Literal["min", "max"]:
+        return metric_mode(self.metric or "accuracy")
+
+
+def _with_regularizers(cls: type[ModelSpec], reg_union: Any) -> type[ModelSpec]:
+    """``cls`` plus a ``regularizers`` list checked against ``cls.accepted_regularizers``."""
+
+    def check(value):
+        for i, reg in enumerate(value):
+            if reg.kind not in cls.accepted_regularizers:
+                takes = ", ".join(sorted(cls.accepted_regularizers)) or "none"
+                raise ValueError(
+                    f"model {cls.model_fields['kind'].default!r} cannot take regularizer "
+                    f"{reg.kind!r} (item {i}; it takes: {takes})"
+                )
+        return value
+
+    derived = create_model(
+        cls.__name__,
+        __base__=cls,
+        __module__=cls.__module__,
+        regularizers=(list[reg_union], Field(default_factory=list)),
+        __validators__={"_check_regs": field_validator("regularizers")(staticmethod(check))},
+    )
+    derived.__doc__ = cls.__doc__
+    return derived
+
+
+_classes: dict[int, type[ExperimentConfig]] = {}
+
+
+def config_class(registry: Registry | None = None) -> type[ExperimentConfig]:
+    """The ExperimentConfig class whose unions hold every kind of ``registry``."""
+    registry = registry or get_registry()
+    key = id(registry)
+    if key not in _classes:
+        reg_union = registry.union("regularizer")
+        from typing import Annotated, Union
+
+        model_classes = [
+            _with_regularizers(registry.get("model", k), reg_union)
+            for k in registry.kinds("model")
+        ]
+        model_union = (
+            model_classes[0]
+            if len(model_classes) == 1
+            else Annotated[Union[tuple(model_classes)], Field(discriminator="kind")]
+        )
+        default_strategy = registry.get("strategy", "random")() if "random" in registry.kinds(
+            "strategy"
+        ) else ...
+        _classes[key] = create_model(
+            "ExperimentConfig",
+            __base__=ExperimentConfig,
+            __module__=__name__,
+            cleaners=(list[registry.union("cleaner")] | None, None),
+            models=(list[model_union] | None, None),
+            strategy=(registry.union("strategy"), default_strategy),
+        )
+    return _classes[key]
+
+
+def parse_config(data: dict[str, Any], registry: Registry | None = None) -> ExperimentConfig:
+    """Validate a config dict; :class:`ConfigError` lists every problem with its field path."""
+    cls = config_class(registry)
+    try:
+        cfg = cls.model_validate(data)
+    except ValidationError as exc:
+        registry = registry or get_registry()
+        kinds = {k for c in ("cleaner", "model", "regularizer", "strategy") for k in registry.kinds(c)}
+        raise ConfigError(_format(exc, kinds)) from None
+    cfg.check()
+    return cfg
+
+
+def load_config(path: str | Path, registry: Registry | None = None) -> ExperimentConfig:
+    """Read and validate a ``.toml`` or ``.json`` experiment file."""
+    path = Path(path)
+    text = path.read_text()
+    try:
+        data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError([f"{path}: not valid {path.suffix[1:].upper()}: {exc}"]) from None
+    return parse_config(data, registry)
+
+
+def dump_config(cfg: ExperimentConfig, fmt: Literal["json", "toml"] = "json") -> str:
+    """The config as JSON or TOML text that :func:`load_config` reads back to an equal config."""
+    data = cfg.model_dump(mode="json", exclude_none=True)
+    if fmt == "json":
+        return json.dumps(data, indent=2)
+    import tomli_w
+
+    return tomli_w.dumps(data)
