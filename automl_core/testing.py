@@ -1,0 +1,257 @@
+"""Conformance kit for plugin authors (builtins use it too).
+
+Strategies::
+
+    from automl_core.testing import check_strategy
+    def test_my_strategy():
+        check_strategy(MyStrategySpec())
+
+Specs (cleaners, models, regularizers)::
+
+    from automl_core.testing import check_spec
+    def test_my_cleaner():
+        check_spec(MyCleanerSpec())
+
+Each check raises ``AssertionError`` with what went wrong; nothing here needs Ray.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .space import Choice, Dim, Float, Int, SearchSpace
+from .specs import CleanerSpec, ComponentSpec, ModelSpec, RegularizerSpec, StrategySpec
+from .strategies.base import Outcome, Strategy
+
+__all__ = [
+    "conformance_spaces",
+    "check_strategy",
+    "check_spec",
+    "toy_objective",
+]
+
+
+def conformance_spaces() -> dict[str, SearchSpace]:
+    """Spaces every strategy must handle: flat mixed types, and a conditional model choice.
+
+    Every range here has ``grid_points`` so grid strategies can run them too.
+    """
+    flat = SearchSpace(
+        (
+            Dim("x", Float(-5.0, 10.0, grid_points=4)),
+            Dim("lr", Float(1e-4, 1e-1, log=True, grid_points=3)),
+            Dim("layers", Int(1, 4)),
+            Dim("units", Int(8, 256, log=True, grid_points=3)),
+            Dim("act", Choice(["relu", "tanh", "gelu"])),
+        ),
+        {"const": 7},
+    )
+    cond = SearchSpace(
+        (
+            Dim("model", Choice(["svc", "rf", "lr"])),
+            Dim("svc.C", Float(1e-2, 1e2, log=True, grid_points=3), ("model", frozenset({"svc"}))),
+            Dim("svc.kernel", Choice(["rbf", "linear"]), ("model", frozenset({"svc"}))),
+            Dim("rf.depth", Int(1, 12), ("model", frozenset({"rf"}))),
+            Dim("lr.l1", Float(0.0, 1.0, grid_points=3), ("model", frozenset({"lr"}))),
+            Dim("scale", Choice([True, False])),
+        )
+    )
+    return {"flat": flat, "conditional": cond}
+
+
+def toy_objective(space: SearchSpace, params: dict[str, Any]) -> float:
+    """A deterministic score of a point of any space (higher is better), for driving strategies."""
+    total = 0.0
+    for d in space.active(params):
+        u = space.to_unit(d, params[d.name])
+        total -= (u - 0.3) ** 2
+    return total
+
+
+def _assert_valid(space: SearchSpace, point: Any, where: str) -> None:
+    assert isinstance(point, dict), f"{where}: ask() returned {type(point).__name__}, not a dict"
+    try:
+        space.check_point(point)
+    except ValueError as exc:
+        raise AssertionError(f"{where}: {exc}") from None
+    for d in space.active(point):
+        v = point[d.name]
+        if isinstance(d.domain, Int):
+            assert isinstance(v, (int, np.integer)) and not isinstance(v, bool), (
+                f"{where}: {d.name}={v!r} is not an int"
+            )
+        if isinstance(d.domain, Float):
+            assert isinstance(v, float), f"{where}: {d.name}={v!r} is not a float"
+
+
+def _drive(
+    make: Callable[[SearchSpace, int], Strategy],
+    space: SearchSpace,
+    seed: int,
+    n: int,
+    pending: int = 1,
+    fail_every: int = 0,
+) -> list[dict[str, Any]]:
+    """Run ``n`` asks with up to ``pending`` outstanding; return the points in ask order."""
+    strat = make(space, seed)
+    points: list[dict[str, Any]] = []
+    outstanding: list[tuple[str, dict]] = []
+    i = 0
+    while i < n or outstanding:
+        while i < n and len(outstanding) < pending:
+            tid = f"t{i}"
+            p = strat.ask(tid)
+            i += 1
+            if p is None:
+                n = i  # exhausted (a grid)
+                break
+            _assert_valid(space, p, f"trial {tid}")
+            points.append(p)
+            outstanding.append((tid, p))
+        if not outstanding:
+            break
+        tid, p = outstanding.pop(0)
+        k = int(tid[1:])
+        if fail_every and k % fail_every == 1:
+            strat.tell(tid, Outcome(None, "failed"))
+        elif fail_every and k % fail_every == 2:
+            strat.tell(tid, Outcome(float("nan"), "failed"))
+        else:
+            strat.tell(tid, Outcome(toy_objective(space, p)))
+    return points
+
+
+def check_strategy(
+    spec_or_factory: StrategySpec | Callable[[SearchSpace, int], Strategy],
+    spaces: dict[str, SearchSpace] | None = None,
+    n_trials: int = 24,
+    mode: str = "max",
+) -> None:
+    """Run the strategy conformance checks; raises ``AssertionError`` naming the failed check.
+
+    Checks, on each space: points stay inside bounds and types and hold exactly the active dims;
+    the same seed gives the same suggestions; failed and NaN trials are survived; several
+    pending asks work; ``state_dict``/``load_state_dict`` (through pickle) continue the same
+    sequence; and ``tell`` for an unknown or repeated trial id does not crash the strategy.
+    """
+    if isinstance(spec_or_factory, StrategySpec):
+        spec = spec_or_factory
+
+        def make(space, seed):
+            spec.check_space(space)
+            return spec.build(space, mode, seed)
+    else:
+        make = spec_or_factory
+    for name, space in (spaces or conformance_spaces()).items():
+        where = f"[{name} space]"
+        a = _drive(make, space, seed=3, n=n_trials)
+        assert a, f"{where} ask() gave no point at all"
+        b = _drive(make, space, seed=3, n=n_trials)
+        assert a == b, f"{where} the same seed gave different suggestions"
+        _drive(make, space, seed=4, n=n_trials, fail_every=3)
+        _drive(make, space, seed=5, n=n_trials, pending=4)
+        # conditional activity is actually explored: every branch of `model` shows up
+        if "model" in space.names and not isinstance(spec_or_factory, type(None)):
+            seen = {p["model"] for p in a}
+            assert len(seen) > 1, f"{where} only model branches {seen} were ever suggested"
+        _check_resume(make, space, n_trials, where)
+
+
+def _check_resume(make, space: SearchSpace, n: int, where: str) -> None:
+    """Stop after n/2 trials, save, restore into a fresh strategy: the rest must match."""
+    half = n // 2
+    ref = make(space, 11)
+    tail_ref = []
+    for i in range(n):
+        p = ref.ask(f"t{i}")
+        if p is None:
+            break
+        ref.tell(f"t{i}", Outcome(toy_objective(space, p)))
+        if i >= half:
+            tail_ref.append(p)
+    first = make(space, 11)
+    for i in range(half):
+        p = first.ask(f"t{i}")
+        if p is None:
+            return
+        first.tell(f"t{i}", Outcome(toy_objective(space, p)))
+    state = pickle.loads(pickle.dumps(first.state_dict()))
+    second = make(space, 11)
+    second.load_state_dict(state)
+    tail = []
+    for i in range(half, n):
+        p = second.ask(f"t{i}")
+        if p is None:
+            break
+        second.tell(f"t{i}", Outcome(toy_objective(space, p)))
+        tail.append(p)
+    assert tail == tail_ref, f"{where} after save/restore the strategy suggested other points"
+
+
+def _frame() -> tuple[pd.DataFrame, pd.Series]:
+    rng = np.random.default_rng(0)
+    n = 120
+    X = pd.DataFrame(
+        {
+            "a": rng.normal(size=n),
+            "b": np.where(rng.random(n) < 0.1, np.nan, rng.normal(3, 2, size=n)),
+            "c": rng.choice(["x", "y", "z"], size=n),
+        }
+    )
+    y = pd.Series((X["a"] + rng.normal(scale=0.5, size=n) > 0).astype(int), name="y")
+    return X, y
+
+
+def check_spec(spec: ComponentSpec) -> None:
+    """Conformance of a cleaner, model or regularizer spec.
+
+    The spec is frozen and rejects unknown keys; it round-trips through JSON; cleaners build a
+    transformer that is fitted on one frame and applied to another without refitting; models
+    build an estimator that fits and predicts once the data is numeric.
+    """
+    cls = type(spec)
+    name = cls.__name__
+    assert cls.model_config.get("frozen"), f"{name} must be frozen"
+    assert cls.model_config.get("extra") == "forbid", f"{name} must forbid unknown keys"
+    data = spec.model_dump(mode="json")
+    assert cls.model_validate(data) == spec, f"{name} does not round-trip through JSON"
+    try:
+        cls.model_validate({**data, "__surely_unknown__": 1})
+    except Exception:
+        pass
+    else:  # pragma: no cover - the assertion is the message
+        raise AssertionError(f"{name} accepted an unknown key")
+    if not spec.is_resolved():
+        return
+    X, y = _frame()
+    if isinstance(spec, CleanerSpec):
+        obj = spec.build("classification")
+        if spec.stage == "dataset":
+            Xo, yo, info = obj.apply(X, y)
+            assert len(Xo) == len(yo) and isinstance(info, dict), f"{name}.apply broke X/y/info"
+            return
+        fitted = obj.fit(X.iloc[:80], y.iloc[:80])
+        out = fitted.transform(X.iloc[80:])
+        assert isinstance(out, pd.DataFrame), f"{name} must return a DataFrame"
+        assert len(out) == 40, f"{name} changed the number of rows at transform"
+        again = pickle.loads(pickle.dumps(fitted)).transform(X.iloc[80:])
+        pd.testing.assert_frame_equal(out, again)
+    elif isinstance(spec, ModelSpec):
+        from .cleaning import Imputer, OneHotEncoder
+
+        Xn = OneHotEncoder().fit_transform(Imputer().fit_transform(X))
+        task = "classification" if "classification" in spec.tasks else "regression"
+        target = y if task == "classification" else X["a"] * 2.0
+        est = spec.build(task, [], seed=0)
+        est.fit(Xn, target)
+        pred = est.predict(Xn)
+        assert len(pred) == len(Xn), f"{name} predicted the wrong number of rows"
+        assert np.all(np.isfinite(np.asarray(pred, dtype=float))), f"{name} predicted non-finite"
+    elif isinstance(spec, RegularizerSpec):
+        assert all(math.isfinite(v) for v in data.values() if isinstance(v, float))
