@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from .api import read_table, run, tune
 from .config import ConfigError, ExperimentConfig, dump_config, load_config, parse_config
 from .hookspecs import hookimpl
+from .datacheck import DataError
 from .plugins import PluginError, get_registry, register_plugin
+from .results import BestTrial, Results
 from .space import Choice, Float, Int, SearchSpace, Searchable
 from .specs import CleanerSpec, ModelSpec, RegularizerSpec, StrategySpec
 from .strategies import Outcome, Strategy
@@ -12,6 +15,12 @@ from .strategies import Outcome, Strategy
 __version__ = "0.1.0"
 
 __all__ = [
+    "BestTrial",
+    "DataError",
+    "Results",
+    "read_table",
+    "run",
+    "tune",
     "Choice",
     "CleanerSpec",
     "ConfigError",

@@ -139,11 +139,12 @@ class ExperimentConfig(_Strict):
         for i, m in enumerate(self.models or []):
             if task and task not in m.tasks:
                 problems.append(f"models.{i}: model {m.kind!r} does not serve {task}")
-        try:
-            space = build_space(self)
-            self.strategy.check_space(space)
-        except ValueError as exc:
-            problems.append(f"strategy: {exc}")
+        if self.models or task:  # default models depend on the task, known later otherwise
+            try:
+                space = build_space(self)
+                self.strategy.check_space(space)
+            except ValueError as exc:
+                problems.append(f"strategy: {exc}")
         if problems:
             raise ConfigError(problems)
 

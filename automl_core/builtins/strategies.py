@@ -1,10 +1,13 @@
-"""Builtin strategy specs: grid and random."""
+"""Builtin strategy specs: grid, random and GP-based Bayesian optimisation."""
 
 from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from ..specs import StrategySpec
+from ..strategies.gp import GPStrategy
 from ..strategies.grid import GridStrategy, enumerate_grid
 from ..strategies.random_search import RandomStrategy
 
@@ -30,4 +33,28 @@ class RandomSpec(StrategySpec):
         return RandomStrategy(space, mode, seed)
 
 
-BUILTIN_STRATEGIES = [GridSpec, RandomSpec]
+class GPSpec(StrategySpec):
+    """Gaussian-process Bayesian optimisation: Matern 5/2 ARD surrogate, log expected improvement.
+
+    ``n_initial`` space-filling (Sobol) points come first; by default ``min(10, 2 * dims + 1)``.
+    Handles ints, choices and conditional dims, and proposes distinct points while other trials
+    are still running.
+    """
+
+    kind: Literal["gp"] = "gp"
+    n_initial: int | None = Field(default=None, ge=1)
+    n_candidates: int = Field(default=1024, ge=16)
+    n_starts: int = Field(default=8, ge=1)
+
+    def build(self, space, mode, seed):
+        return GPStrategy(
+            space,
+            mode,
+            seed,
+            n_initial=self.n_initial,
+            n_candidates=self.n_candidates,
+            n_starts=self.n_starts,
+        )
+
+
+BUILTIN_STRATEGIES = [GridSpec, RandomSpec, GPSpec]

@@ -1,0 +1,314 @@
+"""The Python API: ``run`` (a table experiment) and ``tune`` (any Python function)."""
+
+from __future__ import annotations
+
+import inspect
+import math
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .config import ConfigError, ExperimentConfig, load_config, parse_config
+from .datacheck import DataError, validate_table
+from .metrics import default_metric, metric_mode
+from .results import BestTrial, Results, build_table
+from .seeds import derive_seed
+from .space import SearchSpace
+
+__all__ = ["run", "tune", "read_table", "prepare_experiment"]
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV or Parquet file into a DataFrame."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"data file {str(path)!r} does not exist")
+    if path.suffix in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    return pd.read_csv(path)
+
+
+def _strategy_dict(strategy: Any) -> dict[str, Any]:
+    if isinstance(strategy, str):
+        return {"kind": strategy}
+    if hasattr(strategy, "model_dump"):
+        return strategy.model_dump(mode="json")
+    return dict(strategy)
+
+
+def _as_dicts(items) -> list[dict[str, Any]] | None:
+    if items is None:
+        return None
+    out = []
+    for it in items:
+        if isinstance(it, str):
+            out.append({"kind": it})
+        elif hasattr(it, "model_dump"):
+            out.append(it.model_dump(mode="json"))
+        else:
+            out.append(dict(it))
+    return out
+
+
+def _config_dict(config: Any) -> dict[str, Any]:
+    if config is None:
+        return {}
+    if isinstance(config, ExperimentConfig):
+        return config.model_dump(mode="json", exclude_none=True)
+    if isinstance(config, (str, Path)):
+        return load_config(config).model_dump(mode="json", exclude_none=True)
+    return dict(config)
+
+
+def prepare_experiment(data: pd.DataFrame, cfg_dict: dict[str, Any]):
+    """Check the table, infer task/metric/cleaners, validate the final config.
+
+    Returns ``(config, X, y, info)`` where X/y have passed the dataset-stage cleaners.
+    """
+    from .autoclean import default_cleaners
+
+    parse_config(cfg_dict)  # fail on a bad config before touching the data
+    X, y, task, info = validate_table(data, cfg_dict["target"], cfg_dict.get("task"))
+    cfg_dict = {**cfg_dict, "task": task}
+    cfg_dict.setdefault("metric", default_metric(task))
+    if cfg_dict.get("cleaners") is None:
+        cfg_dict["cleaners"] = [c.model_dump(mode="json") for c in default_cleaners(X, y, task)]
+        info["cleaners"] = "automatic"
+    cfg = parse_config(cfg_dict)
+    for i, spec in enumerate(cfg.cleaners or []):
+        if spec.stage != "dataset":
+            continue
+        if not spec.is_resolved():
+            raise ConfigError([f"cleaners.{i}: {spec.kind} runs once before the split; it cannot be searched"])
+        X, y, step_info = spec.build(task).apply(X, y)
+        info.update(step_info)
+    if len(X) == 0:
+        raise DataError("no rows are left after the dataset cleaners")
+    return cfg, X, y, info
+
+
+def run(
+    data: pd.DataFrame | str | Path | None = None,
+    target: str | None = None,
+    *,
+    config: ExperimentConfig | Mapping[str, Any] | str | Path | None = None,
+    task: str | None = None,
+    metric: str | None = None,
+    strategy: Any = None,
+    trials: int | None = None,
+    time_budget_s: float | None = None,
+    models: list[Any] | None = None,
+    cleaners: list[Any] | None = None,
+    folds: int | None = None,
+    seed: int | None = None,
+    cpu: float | None = None,
+    gpu: float | None = None,
+    results_dir: str | Path | None = None,
+    address: str | None = None,
+    show_progress: bool = True,
+) -> Results:
+    """Search cleaning + model pipelines for ``target`` on a table; return :class:`Results`.
+
+    ``config`` (an ExperimentConfig, a dict, or a TOML/JSON path) gives the whole experiment;
+    the keyword arguments override its fields. ``data`` is a DataFrame or a CSV/Parquet path
+    (default: the config's ``data``). Models, cleaners and strategy accept kinds as strings,
+    dicts or spec instances. Nothing is written to disk unless ``results_dir`` (or the config's)
+    is set.
+    """
+    d = _config_dict(config)
+    overrides = {
+        "target": target,
+        "task": task,
+        "metric": metric,
+        "seed": seed,
+        "results_dir": str(results_dir) if results_dir is not None else None,
+        "address": address,
+    }
+    d.update({k: v for k, v in overrides.items() if v is not None})
+    if strategy is not None:
+        d["strategy"] = _strategy_dict(strategy)
+    if models is not None:
+        d["models"] = _as_dicts(models)
+    if cleaners is not None:
+        d["cleaners"] = _as_dicts(cleaners)
+    if trials is not None or time_budget_s is not None:
+        budget = dict(d.get("budget") or {})
+        if trials is not None:
+            budget["trials"] = trials
+        if time_budget_s is not None:
+            budget["time_s"] = time_budget_s
+            if trials is None and "trials" not in budget:
+                budget["trials"] = None  # a time budget alone: as many trials as fit
+        d["budget"] = budget
+    if folds is not None:
+        d["cv"] = {**(d.get("cv") or {}), "folds": folds}
+    if cpu is not None or gpu is not None:
+        res = dict(d.get("resources") or {})
+        res.update({k: v for k, v in {"cpu": cpu, "gpu": gpu}.items() if v is not None})
+        d["resources"] = res
+    if "target" not in d:
+        raise ConfigError(["target: give the name of the column to predict"])
+    if data is None:
+        if not d.get("data"):
+            raise ConfigError(["data: give a table (DataFrame or file path)"])
+        data = d["data"]
+    if isinstance(data, (str, Path)):
+        data = read_table(data)
+    cfg, X, y, info = prepare_experiment(data, d)
+    return _run_experiment(cfg, X, y, info, show_progress)
+
+
+def _run_experiment(cfg, X, y, info, show_progress: bool) -> Results:
+    from .evaluate import make_folds
+    from .experiment import build_space, resolve
+    from .objective import PipelineObjective
+    from .pipeline import build_pipeline
+    from .runner import run_search
+
+    mode = metric_mode(cfg.metric)
+    folds = make_folds(
+        y, cfg.task, cfg.cv.folds, cfg.cv.shuffle, cfg.cv.stratified, derive_seed(cfg.seed, "folds")
+    )
+    space = build_space(cfg)
+    strategy = cfg.strategy.build(space, mode, derive_seed(cfg.seed, "strategy"))
+    objective = PipelineObjective(cfg.model_dump(mode="json"), X, y, folds, cfg.task)
+    recorder = run_search(
+        objective,
+        space,
+        strategy,
+        n_trials=cfg.budget.trials,
+        time_budget_s=cfg.budget.time_s,
+        mode=mode,
+        metric_name=cfg.metric,
+        cpu=cfg.resources.cpu,
+        gpu=cfg.resources.gpu,
+        seed=cfg.seed,
+        address=cfg.address,
+        show_progress=show_progress,
+    )
+    table = build_table(recorder.trials.values(), cfg.strategy.kind, space.names)
+    best_rec = recorder.best(mode)
+    results = Results(
+        table=table,
+        metric=cfg.metric,
+        mode=mode,
+        history=pd.DataFrame(recorder.history, columns=["trial_id", "epoch", "metric", "value"]),
+        config=cfg,
+        info={**info, "task": cfg.task, "rows": int(len(X))},
+    )
+    if best_rec is not None:
+        results.best = BestTrial(
+            best_rec.trial_id,
+            best_rec.score,
+            best_rec.metrics.get("score_std"),
+            dict(best_rec.params),
+            cfg.metric,
+        )
+        pipe = build_pipeline(
+            resolve(cfg, best_rec.params), cfg.task, seed=best_rec.seed, n_jobs=-1
+        )
+        results.best_pipeline = pipe.fit(X, y)
+    if cfg.results_dir:
+        results.save(cfg.results_dir)
+    return results
+
+
+class _FunctionObjective:
+    """Adapts a user function ``f(params)`` or ``f(params, report)`` to the runner's protocol."""
+
+    def __init__(self, fn: Callable, metric: str):
+        self.fn = fn
+        self.metric = metric
+        try:
+            n = len(inspect.signature(fn).parameters)
+        except (TypeError, ValueError):
+            n = 1
+        self.takes_report = n >= 2
+
+    def __call__(self, params: dict[str, Any], ctx) -> dict[str, Any]:
+        metric = self.metric
+
+        def report(epoch: int | None = None, **metrics: float) -> None:
+            if metric in metrics:
+                metrics["score"] = metrics[metric]
+            ctx.report(epoch, **metrics)
+
+        out = self.fn(params, report) if self.takes_report else self.fn(params)
+        if isinstance(out, Mapping):
+            if metric not in out:
+                raise KeyError(f"the objective returned {sorted(out)} without {metric!r}")
+            res = {f"metric.{k}": v for k, v in out.items() if k != metric}
+            res["score"] = out[metric]
+            return res
+        value = float(out)
+        return {"score": value if math.isfinite(value) else float("nan")}
+
+
+def tune(
+    objective: Callable,
+    space: Mapping[str, Any] | SearchSpace,
+    *,
+    strategy: Any = "random",
+    trials: int | None = 20,
+    time_budget_s: float | None = None,
+    metric: str = "score",
+    mode: str = "max",
+    seed: int = 0,
+    cpu: float = 1,
+    gpu: float = 0,
+    address: str | None = None,
+    scheduler: Any = None,
+    show_progress: bool = True,
+    results_dir: str | Path | None = None,
+) -> Results:
+    """Search ``space`` for the best ``objective(params)`` with the same strategies and runner.
+
+    ``objective`` returns a number or a dict holding ``metric``; it may take a second argument
+    ``report`` and call ``report(epoch=..., **metrics)`` once per epoch (for early-stopping
+    schedulers). Runs on the embedded local Ray, or the cluster at ``address``.
+    """
+    from .plugins import get_registry
+    from .runner import run_search
+
+    if mode not in ("min", "max"):
+        raise ConfigError([f"mode: must be 'min' or 'max', got {mode!r}"])
+    if trials is None and time_budget_s is None:
+        raise ConfigError(["trials: give trials, time_budget_s or both"])
+    space = space if isinstance(space, SearchSpace) else SearchSpace.from_dict(space)
+    sdict = _strategy_dict(strategy)
+    try:
+        spec_cls = get_registry().get("strategy", sdict["kind"])
+        spec = spec_cls.model_validate(sdict)
+        spec.check_space(space)
+    except (KeyError, ValueError) as exc:
+        raise ConfigError([f"strategy: {exc}"]) from None
+    strat = spec.build(space, mode, derive_seed(seed, "strategy"))
+    recorder = run_search(
+        _FunctionObjective(objective, metric),
+        space,
+        strat,
+        n_trials=trials,
+        time_budget_s=time_budget_s,
+        mode=mode,
+        metric_name=metric,
+        cpu=cpu,
+        gpu=gpu,
+        seed=seed,
+        address=address,
+        scheduler=scheduler,
+        show_progress=show_progress,
+    )
+    table = build_table(recorder.trials.values(), spec.kind, space.names)
+    best = recorder.best(mode)
+    results = Results(
+        table=table,
+        metric=metric,
+        mode=mode,
+        history=pd.DataFrame(recorder.history, columns=["trial_id", "epoch", "metric", "value"]),
+        best=BestTrial(best.trial_id, best.score, None, dict(best.params), metric) if best else None,
+    )
+    if results_dir:
+        results.save(results_dir)
+    return results

@@ -1,0 +1,54 @@
+"""The objective of a table experiment: build the pipeline of a point and cross-validate it.
+
+Picklable and Ray-free: the runner ships it to the workers once through the object store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from .evaluate import cross_validate
+from .experiment import resolve
+from .pipeline import build_pipeline
+
+__all__ = ["PipelineObjective"]
+
+
+class PipelineObjective:
+    """``objective(params, ctx) -> {"score": ..., "score_std": ..., ...}`` for one point.
+
+    Holds the config as JSON and validates it again on the worker, against the plugins
+    installed *there*: a kind missing on a worker is a clear config error, not a pickle error.
+    """
+
+    def __init__(self, config_json: dict[str, Any], X: pd.DataFrame, y: pd.Series, folds, task: str):
+        self.config_json = config_json
+        self.X = X
+        self.y = y
+        self.folds = folds
+        self.task = task
+        self._cfg = None
+
+    def __getstate__(self):
+        return {**self.__dict__, "_cfg": None}
+
+    @property
+    def cfg(self):
+        if self._cfg is None:
+            from .config import parse_config
+
+            self._cfg = parse_config(self.config_json)
+        return self._cfg
+
+    def pipeline(self, params: dict[str, Any], seed: int, n_jobs: int = 1):
+        return build_pipeline(resolve(self.cfg, params), self.task, seed=seed, n_jobs=n_jobs)
+
+    def __call__(self, params: dict[str, Any], ctx) -> dict[str, Any]:
+        pipe = self.pipeline(params, seed=ctx.seed, n_jobs=ctx.cpus)
+        out = cross_validate(
+            pipe, self.X, self.y, self.folds, self.cfg.metric, self.cfg.extra_metrics
+        )
+        out.pop("fold_scores", None)
+        return out

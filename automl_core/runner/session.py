@@ -1,0 +1,50 @@
+"""Starting (or joining) Ray once per process."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+__all__ = ["ensure_ray", "TUNE_ENV"]
+
+#: set before Ray Tune is imported: no per-trial CSV/JSON/TensorBoard loggers (we keep our own
+#: records), no Ray console tables (our progress display replaces them), no experiment
+#: checkpoint every few seconds (resume uses our own state).
+TUNE_ENV = {
+    "TUNE_DISABLE_AUTO_CALLBACK_LOGGERS": "1",
+    "RAY_AIR_NEW_OUTPUT": "0",
+    "TUNE_GLOBAL_CHECKPOINT_S": "600",
+    "TUNE_DISABLE_STRICT_METRIC_CHECKING": "1",
+    "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0",
+    "RAY_TRAIN_V2_ENABLED": "0",
+    "TUNE_PRINT_ALL_TRIAL_ERRORS": "0",
+}
+
+_lock = threading.Lock()
+
+
+def ensure_ray(address: str | None = None, num_cpus: int | None = None, num_gpus: int | None = None):
+    """Start an embedded local Ray (dashboard off) or connect to ``address`` / ``$RAY_ADDRESS``.
+
+    Does nothing when Ray is already initialised in this process (a notebook, a test fixture).
+    """
+    for k, v in TUNE_ENV.items():
+        os.environ.setdefault(k, v)
+    import ray
+
+    with _lock:
+        if ray.is_initialized():
+            return ray
+        address = address or os.environ.get("RAY_ADDRESS") or None
+        common = dict(
+            include_dashboard=False,
+            log_to_driver=False,
+            logging_level=logging.ERROR,
+            configure_logging=True,
+        )
+        if address:
+            ray.init(address=address, **common)
+        else:
+            ray.init(num_cpus=num_cpus, num_gpus=num_gpus, **common)
+    return ray
