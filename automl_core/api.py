@@ -102,6 +102,7 @@ def run(
     models: list[Any] | None = None,
     cleaners: list[Any] | None = None,
     folds: int | None = None,
+    test_size: float | None = None,
     seed: int | None = None,
     cpu: float | None = None,
     gpu: float | None = None,
@@ -125,6 +126,7 @@ def run(
         "seed": seed,
         "results_dir": str(results_dir) if results_dir is not None else None,
         "address": address,
+        "test_size": test_size,
     }
     d.update({k: v for k, v in overrides.items() if v is not None})
     if strategy is not None:
@@ -168,6 +170,10 @@ def _run_experiment(cfg, X, y, info, show_progress: bool) -> Results:
     from .runner import run_search
 
     mode = metric_mode(cfg.metric)
+    X_test = y_test = None
+    if cfg.test_size:
+        X, X_test, y, y_test = _split_test(X, y, cfg)
+        info["test_rows"] = int(len(X_test))
     folds = make_folds(
         y, cfg.task, cfg.cv.folds, cfg.cv.shuffle, cfg.cv.stratified, derive_seed(cfg.seed, "folds")
     )
@@ -186,6 +192,7 @@ def _run_experiment(cfg, X, y, info, show_progress: bool) -> Results:
         gpu=cfg.resources.gpu,
         seed=cfg.seed,
         address=cfg.address,
+        scheduler=cfg.scheduler,
         show_progress=show_progress,
     )
     table = build_table(recorder.trials.values(), cfg.strategy.kind, space.names)
@@ -210,9 +217,26 @@ def _run_experiment(cfg, X, y, info, show_progress: bool) -> Results:
             resolve(cfg, best_rec.params), cfg.task, seed=best_rec.seed, n_jobs=-1
         )
         results.best_pipeline = pipe.fit(X, y)
+        if X_test is not None:
+            from .evaluate import score
+
+            results.info["test_score"] = score(results.best_pipeline, X_test, y_test, cfg.metric)
+            results.test_predictions = pd.DataFrame(
+                {"y_true": y_test.to_numpy(), "y_pred": results.best_pipeline.predict(X_test)},
+                index=X_test.index,
+            )
     if cfg.results_dir:
         results.save(cfg.results_dir)
     return results
+
+
+def _split_test(X, y, cfg):
+    from sklearn.model_selection import train_test_split
+
+    strat = y if cfg.task == "classification" and y.value_counts().min() >= 2 else None
+    return train_test_split(
+        X, y, test_size=cfg.test_size, stratify=strat, random_state=derive_seed(cfg.seed, "test")
+    )
 
 
 class _FunctionObjective:

@@ -28,6 +28,7 @@ __all__ = [
     "CVConfig",
     "BudgetConfig",
     "ResourcesConfig",
+    "SchedulerConfig",
     "ExperimentConfig",
     "config_class",
     "parse_config",
@@ -94,6 +95,19 @@ class ResourcesConfig(_Strict):
     gpu: float = Field(default=0, ge=0)
 
 
+class SchedulerConfig(_Strict):
+    """Early stopping of bad trials from their per-epoch reports (Ray Tune's ASHA / HyperBand).
+
+    ``max_epochs`` is the most epochs a trial may run, ``grace_period`` the fewest before it
+    can be stopped, ``reduction_factor`` how many of each rung go on (1 in 3 by default).
+    """
+
+    kind: Literal["none", "asha", "hyperband"] = "none"
+    max_epochs: int = Field(default=100, ge=1)
+    grace_period: int = Field(default=1, ge=1)
+    reduction_factor: float = Field(default=3, gt=1)
+
+
 class ExperimentConfig(_Strict):
     """Fields shared by every experiment; component fields are added by :func:`config_class`.
 
@@ -109,6 +123,9 @@ class ExperimentConfig(_Strict):
     cv: CVConfig = Field(default_factory=CVConfig)
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
+    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    #: share of rows held out (stratified for classification) to score the refit best pipeline
+    test_size: float | None = Field(default=None, gt=0, lt=1)
     results_dir: str | None = None
     seed: int = 0
     address: str | None = None

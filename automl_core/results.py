@@ -116,6 +116,8 @@ class Results:
     config: Any = None
     info: dict[str, Any] = field(default_factory=dict)
     results_dir: Path | None = None
+    #: y_true / y_pred of the refit best pipeline on the held-out test split (``test_size``)
+    test_predictions: pd.DataFrame | None = None
 
     def top(self, n: int = 5) -> pd.DataFrame:
         """The ``n`` best successful trials."""
@@ -150,6 +152,8 @@ class Results:
         if self.best is not None:
             info["best"] = asdict(self.best)
         (d / "info.json").write_text(json.dumps(info, indent=2, default=_json_default))
+        if self.test_predictions is not None:
+            self.test_predictions.to_csv(d / "test_predictions.csv", index=False)
         if self.best_pipeline is not None:
             joblib.dump(self.best_pipeline, d / "best_pipeline.joblib")
         self.results_dir = d
@@ -165,6 +169,7 @@ class Results:
         best = info.pop("best", None)
         hist = d / "history.csv"
         pipe = d / "best_pipeline.joblib"
+        tp = d / "test_predictions.csv"
         config = None
         if (d / "config.json").exists():
             from .config import parse_config
@@ -180,6 +185,7 @@ class Results:
             config=config,
             info=info,
             results_dir=d,
+            test_predictions=pd.read_csv(tp) if tp.exists() else None,
         )
 
 

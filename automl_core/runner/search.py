@@ -138,6 +138,9 @@ def run_search(
 
     from .searcher import StrategySearcher
 
+    from .schedulers import make_scheduler
+
+    scheduler = make_scheduler(scheduler, mode)
     recorder = Recorder()
     progress = Progress(n_trials, metric_name) if show_progress else None
     searcher = StrategySearcher(strategy, space, recorder, n_trials, seed, mode, progress)
