@@ -12,7 +12,15 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    create_model,
+    field_validator,
+    model_validator,
+)
 
 from .metrics import METRICS, metric_mode
 from .plugins import Registry, get_registry
@@ -80,12 +88,11 @@ class BudgetConfig(_Strict):
     trials: int | None = Field(default=20, ge=1)
     time_s: float | None = Field(default=None, gt=0)
 
-    @field_validator("time_s")
-    @classmethod
-    def _one_of(cls, v, info):
-        if v is None and info.data.get("trials") is None:
+    @model_validator(mode="after")
+    def _one_of(self):
+        if self.time_s is None and self.trials is None:
             raise ValueError("give trials, time_s or both")
-        return v
+        return self
 
 
 class ResourcesConfig(_Strict):
