@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .api import read_table, run, tune
+from .compare import Comparison, compare
 from .config import ConfigError, ExperimentConfig, dump_config, load_config, parse_config
 from .hookspecs import hookimpl
 from .datacheck import DataError
@@ -16,6 +17,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BestTrial",
+    "Comparison",
+    "compare",
     "DataError",
     "Results",
     "read_table",

@@ -139,3 +139,19 @@ def test_regularizers_reach_the_model(cancer):
 def test_bad_table_is_a_clear_error(cancer):
     with pytest.raises(ac.DataError, match="'nope' is not in the table"):
         ac.run(cancer, target="nope", trials=1, show_progress=False)
+
+
+def test_compare_runs_each_strategy_on_the_same_folds(cancer):
+    models = [{"kind": "svc", "C": {"type": "choice", "values": [0.1, 10.0]}}]
+    cmp = ac.compare(cancer, "target", strategies=["grid", "random"], trials=3, seed=1,
+                     models=models, show_progress=False)
+    assert set(cmp.table["strategy"]) == {"grid", "random"}
+    assert len(cmp.table) == 5  # the grid has 2 points, random runs its 3 trials
+    for _, c in cmp.per_trial.groupby("strategy"):
+        assert c["best_so_far"].is_monotonic_increasing
+    assert {"strategy", "finished_s", "best_so_far"} <= set(cmp.per_second.columns)
+    assert cmp.summary()["best_score"].notna().all()
+    # same folds: the same C scores exactly the same under both strategies (SVC is deterministic)
+    grid = cmp.results["grid"].table.set_index("param.svc.C")["score"]
+    for _, row in cmp.results["random"].table.iterrows():
+        assert row["score"] == grid.loc[row["param.svc.C"]]
