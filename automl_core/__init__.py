@@ -5,11 +5,11 @@ from __future__ import annotations
 from .api import read_table, run, tune
 from .compare import Comparison, compare
 from .config import ConfigError, ExperimentConfig, dump_config, load_config, parse_config
-from .hookspecs import hookimpl
 from .datacheck import DataError
+from .hookspecs import hookimpl
 from .plugins import PluginError, get_registry, register_plugin
 from .results import BestTrial, Results
-from .space import Choice, Float, Int, SearchSpace, Searchable
+from .space import Choice, Float, Int, Searchable, SearchSpace
 from .specs import CleanerSpec, ModelSpec, RegularizerSpec, StrategySpec
 from .strategies import Outcome, Strategy
 

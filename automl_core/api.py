@@ -81,7 +81,9 @@ def prepare_experiment(data: pd.DataFrame, cfg_dict: dict[str, Any]):
         if spec.stage != "dataset":
             continue
         if not spec.is_resolved():
-            raise ConfigError([f"cleaners.{i}: {spec.kind} runs once before the split; it cannot be searched"])
+            raise ConfigError(
+                [f"cleaners.{i}: {spec.kind} runs once before the split; it cannot be searched"]
+            )
         X, y, step_info = spec.build(task).apply(X, y)
         info.update(step_info)
     if len(X) == 0:
@@ -331,7 +333,9 @@ def tune(
         metric=metric,
         mode=mode,
         history=pd.DataFrame(recorder.history, columns=["trial_id", "epoch", "metric", "value"]),
-        best=BestTrial(best.trial_id, best.score, None, dict(best.params), metric) if best else None,
+        best=BestTrial(best.trial_id, best.score, None, dict(best.params), metric)
+        if best
+        else None,
     )
     if results_dir:
         results.save(results_dir)

@@ -49,8 +49,10 @@ def _cmd_run(args) -> int:
         address=args.address,
         show_progress=not args.quiet,
     )
-    print(f"\n{len(res.table)} trials, {int((res.table['status'] == 'ok').sum())} ok; "
-          f"best {res.metric} by trial:")
+    print(
+        f"\n{len(res.table)} trials, {int((res.table['status'] == 'ok').sum())} ok; "
+        f"best {res.metric} by trial:"
+    )
     _print_table(res)
     if "test_score" in res.info:
         print(f"test {res.metric} of the refit best pipeline: {res.info['test_score']:.4f}")
@@ -99,8 +101,10 @@ def _cmd_demo(args) -> int:
     from .datasets import make_churn
 
     df = make_churn(n_rows=args.rows, seed=0)
-    print(f"demo: a generated churn table, {len(df)} rows x {df.shape[1]} columns "
-          f"(ids, timestamps, categories, gaps, outliers, duplicates, ~15% churn)")
+    print(
+        f"demo: a generated churn table, {len(df)} rows x {df.shape[1]} columns "
+        f"(ids, timestamps, categories, gaps, outliers, duplicates, ~15% churn)"
+    )
     res = run(
         df,
         target="churn_label",

@@ -23,8 +23,12 @@ def best_so_far(table: pd.DataFrame, mode: str, by: str = "trial_id") -> pd.Data
         best = scores.cummax() if mode == "max" else scores.cummin()
         parts.append(
             pd.DataFrame(
-                {"strategy": strategy, by: t[by].to_numpy(), "score": scores.to_numpy(),
-                 "best_so_far": best.to_numpy()}
+                {
+                    "strategy": strategy,
+                    by: t[by].to_numpy(),
+                    "score": scores.to_numpy(),
+                    "best_so_far": best.to_numpy(),
+                }
             )
         )
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
@@ -54,10 +58,12 @@ class Comparison:
         for name, res in self.results.items():
             t = res.table
             rows.append(
-                {"strategy": name,
-                 "best_score": res.best.score if res.best else None,
-                 "trials_ok": int((t["status"] == "ok").sum()),
-                 "wall_s": float(t["finished_s"].max()) if len(t) else 0.0}
+                {
+                    "strategy": name,
+                    "best_score": res.best.score if res.best else None,
+                    "trials_ok": int((t["status"] == "ok").sum()),
+                    "wall_s": float(t["finished_s"].max()) if len(t) else 0.0,
+                }
             )
         asc = self.mode == "min"
         return pd.DataFrame(rows).sort_values("best_score", ascending=asc, ignore_index=True)

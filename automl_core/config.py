@@ -213,17 +213,16 @@ def config_class(registry: Registry | None = None) -> type[ExperimentConfig]:
         from typing import Annotated, Union
 
         model_classes = [
-            _with_regularizers(registry.get("model", k), reg_union)
-            for k in registry.kinds("model")
+            _with_regularizers(registry.get("model", k), reg_union) for k in registry.kinds("model")
         ]
         model_union = (
             model_classes[0]
             if len(model_classes) == 1
             else Annotated[Union[tuple(model_classes)], Field(discriminator="kind")]
         )
-        default_strategy = registry.get("strategy", "random")() if "random" in registry.kinds(
-            "strategy"
-        ) else ...
+        default_strategy = (
+            registry.get("strategy", "random")() if "random" in registry.kinds("strategy") else ...
+        )
         _classes[key] = create_model(
             "ExperimentConfig",
             __base__=ExperimentConfig,
@@ -242,7 +241,9 @@ def parse_config(data: dict[str, Any], registry: Registry | None = None) -> Expe
         cfg = cls.model_validate(data)
     except ValidationError as exc:
         registry = registry or get_registry()
-        kinds = {k for c in ("cleaner", "model", "regularizer", "strategy") for k in registry.kinds(c)}
+        kinds = {
+            k for c in ("cleaner", "model", "regularizer", "strategy") for k in registry.kinds(c)
+        }
         raise ConfigError(_format(exc, kinds)) from None
     cfg.check()
     return cfg

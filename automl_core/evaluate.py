@@ -22,7 +22,9 @@ from .metrics import METRICS
 __all__ = ["make_folds", "cross_validate", "score"]
 
 
-def make_folds(y: pd.Series, task: str, folds: int, shuffle: bool, stratified: bool | None, seed: int):
+def make_folds(
+    y: pd.Series, task: str, folds: int, shuffle: bool, stratified: bool | None, seed: int
+):
     """Fold indices (train, validation) as numpy arrays, stratified for classification."""
     strat = task == "classification" if stratified is None else stratified
     if strat:
@@ -31,7 +33,9 @@ def make_folds(y: pd.Series, task: str, folds: int, shuffle: bool, stratified: b
             # too few rows of a class for stratified folds: fall back rather than crash
             strat = False
     rs = seed if shuffle else None
-    splitter = (StratifiedKFold if strat else KFold)(n_splits=folds, shuffle=shuffle, random_state=rs)
+    splitter = (StratifiedKFold if strat else KFold)(
+        n_splits=folds, shuffle=shuffle, random_state=rs
+    )
     return [(tr, va) for tr, va in splitter.split(np.zeros(len(y)), y)]
 
 

@@ -23,7 +23,9 @@ class PipelineObjective:
     installed *there*: a kind missing on a worker is a clear config error, not a pickle error.
     """
 
-    def __init__(self, config_json: dict[str, Any], X: pd.DataFrame, y: pd.Series, folds, task: str):
+    def __init__(
+        self, config_json: dict[str, Any], X: pd.DataFrame, y: pd.Series, folds, task: str
+    ):
         self.config_json = config_json
         self.X = X
         self.y = y

@@ -42,7 +42,11 @@ class Progress:
         self._last_done = done
         total = f"/{self.total}" if self.total else ""
         width = len(str(self.total or done))
-        best_txt = f"best {self.metric} {best:.4g} (trial {best_id})" if best is not None else "no score yet"
+        best_txt = (
+            f"best {self.metric} {best:.4g} (trial {best_id})"
+            if best is not None
+            else "no score yet"
+        )
         line = f"[{done:>{width}}{total}] {best_txt} | failed {failed} | {now - self.t0:.1f}s"
         if self.tty:
             self.stream.write("\r" + line.ljust(78) + ("\n" if final else ""))

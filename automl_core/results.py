@@ -202,7 +202,11 @@ def _parquet_safe(table: pd.DataFrame) -> pd.DataFrame:
     out = table.copy()
     for c in out.columns:
         if out[c].dtype == object:
-            types = {type(v) for v in out[c] if v is not None and not (isinstance(v, float) and math.isnan(v))}
+            types = {
+                type(v)
+                for v in out[c]
+                if v is not None and not (isinstance(v, float) and math.isnan(v))
+            }
             if len(types) > 1 and not types <= {int, float}:
                 out[c] = out[c].map(lambda v: None if v is None else str(v))
     return out

@@ -158,7 +158,9 @@ class Choice(_Primitive):
         return list(self.values)
 
     def contains(self, value: Any) -> bool:
-        return any(value == v and type(value) is type(v) for v in self.values) or value in self.values
+        return (
+            any(value == v and type(value) is type(v) for v in self.values) or value in self.values
+        )
 
 
 Domain = Annotated[Union[Float, Int, Choice], Field(discriminator="type")]

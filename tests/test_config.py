@@ -70,31 +70,56 @@ def test_wrong_type():
 
 def test_out_of_range():
     bad({"models": [{"kind": "svc", "C": -1}]}, "models.0.C", "greater than 0")
-    bad({"models": [{"kind": "svc", "C": {"type": "float", "low": -1, "high": 1}}]},
-        "models.0.C", "low=-1.0")
+    bad(
+        {"models": [{"kind": "svc", "C": {"type": "float", "low": -1, "high": 1}}]},
+        "models.0.C",
+        "low=-1.0",
+    )
     bad({"cv": {"folds": 1}}, "cv.folds")
     bad({"budget": {"trials": 0}}, "budget.trials")
     bad({"resources": {"cpu": 0}}, "resources.cpu")
 
 
 def test_regularizer_the_model_cannot_take():
-    bad({"models": [{"kind": "random_forest", "regularizers": [{"kind": "l2"}]}]},
-        "models.0.regularizers", "'random_forest' cannot take regularizer 'l2'")
-    bad({"models": [{"kind": "svc", "regularizers": [{"kind": "l1"}]}]},
-        "'svc' cannot take regularizer 'l1'", "it takes: l2")
+    bad(
+        {"models": [{"kind": "random_forest", "regularizers": [{"kind": "l2"}]}]},
+        "models.0.regularizers",
+        "'random_forest' cannot take regularizer 'l2'",
+    )
+    bad(
+        {"models": [{"kind": "svc", "regularizers": [{"kind": "l1"}]}]},
+        "'svc' cannot take regularizer 'l1'",
+        "it takes: l2",
+    )
 
 
 def test_grid_over_a_continuous_range_without_points():
-    bad({"task": "classification", "strategy": {"kind": "grid"},
-         "models": [{"kind": "svc", "C": {"type": "float", "low": 1, "high": 10}}]},
-        "strategy", "svc.C", "grid_points")
-    parse_config({"target": "y", "task": "classification", "strategy": {"kind": "grid"},
-                  "models": [{"kind": "svc", "C": {"type": "float", "low": 1, "high": 10,
-                                                   "grid_points": 3}}]})
+    bad(
+        {
+            "task": "classification",
+            "strategy": {"kind": "grid"},
+            "models": [{"kind": "svc", "C": {"type": "float", "low": 1, "high": 10}}],
+        },
+        "strategy",
+        "svc.C",
+        "grid_points",
+    )
+    parse_config(
+        {
+            "target": "y",
+            "task": "classification",
+            "strategy": {"kind": "grid"},
+            "models": [
+                {"kind": "svc", "C": {"type": "float", "low": 1, "high": 10, "grid_points": 3}}
+            ],
+        }
+    )
 
 
 def test_model_for_the_wrong_task_and_metric():
-    bad({"task": "regression", "models": [{"kind": "svc"}]}, "models.0", "does not serve regression")
+    bad(
+        {"task": "regression", "models": [{"kind": "svc"}]}, "models.0", "does not serve regression"
+    )
     bad({"task": "regression", "metric": "accuracy"}, "metric", "classification metric")
     bad({"metric": "acc"}, "metric", "unknown metric")
 
@@ -114,7 +139,9 @@ def test_cli_exits_2_with_the_field_path(tmp_path):
     p = tmp_path / "bad.toml"
     p.write_text('target = "y"\n[[models]]\nkind = "svc"\nC = -1\n')
     proc = subprocess.run(
-        [sys.executable, "-m", "automl_core.cli", "validate", str(p)], capture_output=True, text=True
+        [sys.executable, "-m", "automl_core.cli", "validate", str(p)],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 2
     assert "models.0.C" in proc.stderr

@@ -54,7 +54,10 @@ def test_installed_plugin_kind_validates_like_a_builtin(tmp_path, monkeypatch):
     info = reg.provider("cleaner", "fake_clip")
     assert (info.dist, info.version) == ("fakeplug", "1.2")
     cfg = parse_config(
-        {"target": "y", "cleaners": [{"kind": "fake_clip", "limit": {"type": "float", "low": 1, "high": 5}}]},
+        {
+            "target": "y",
+            "cleaners": [{"kind": "fake_clip", "limit": {"type": "float", "low": 1, "high": 5}}],
+        },
         reg,
     )
     assert cfg.cleaners[0].search_fields()["limit"].high == 5

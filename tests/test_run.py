@@ -26,8 +26,13 @@ def cancer():
 
 def test_run_returns_table_best_and_a_fitted_pipeline(cancer, tmp_path):
     res = ac.run(
-        cancer, target="target", strategy="random", trials=6, seed=0,
-        results_dir=tmp_path / "res", show_progress=False,
+        cancer,
+        target="target",
+        strategy="random",
+        trials=6,
+        seed=0,
+        results_dir=tmp_path / "res",
+        show_progress=False,
     )
     t = res.table
     assert list(t.columns[: len(TABLE_COLUMNS)]) == TABLE_COLUMNS
@@ -42,8 +47,14 @@ def test_run_returns_table_best_and_a_fitted_pipeline(cancer, tmp_path):
     pred = res.best_pipeline.predict(cancer.drop(columns="target").head(7))
     assert len(pred) == 7 and set(pred) <= {0, 1}
     files = {p.name for p in (tmp_path / "res").iterdir()}
-    assert {"table.csv", "table.parquet", "config.json", "best_pipeline.joblib", "info.json",
-            "cleaners.toml"} <= files
+    assert {
+        "table.csv",
+        "table.parquet",
+        "config.json",
+        "best_pipeline.joblib",
+        "info.json",
+        "cleaners.toml",
+    } <= files
     back = ac.Results.load(tmp_path / "res")
     pd.testing.assert_series_equal(back.table["score"], t["score"])
     assert back.config == res.config
@@ -51,12 +62,16 @@ def test_run_returns_table_best_and_a_fitted_pipeline(cancer, tmp_path):
 
 
 def test_grid_and_random_give_the_same_columns(cancer):
-    models = [{"kind": "svc", "C": {"type": "choice", "values": [0.1, 10.0]}},
-              {"kind": "logistic_regression", "C": {"type": "choice", "values": [1.0]}}]
-    g = ac.run(cancer, target="target", strategy="grid", models=models, trials=10,
-               show_progress=False)
-    r = ac.run(cancer, target="target", strategy="random", models=models, trials=3,
-               show_progress=False)
+    models = [
+        {"kind": "svc", "C": {"type": "choice", "values": [0.1, 10.0]}},
+        {"kind": "logistic_regression", "C": {"type": "choice", "values": [1.0]}},
+    ]
+    g = ac.run(
+        cancer, target="target", strategy="grid", models=models, trials=10, show_progress=False
+    )
+    r = ac.run(
+        cancer, target="target", strategy="random", models=models, trials=3, show_progress=False
+    )
     assert list(g.table.columns) == list(r.table.columns)
     assert len(g.table) == 3  # the grid has 3 points; it ends before the 10-trial budget
     assert sorted(g.table["param.svc.C"].dropna()) == [0.1, 10.0]
@@ -70,8 +85,13 @@ def test_failed_and_nan_trials_are_rows_and_the_run_goes_on():
             return float("nan")
         return 1.0
 
-    res = ac.tune(objective, {"x": ac.Choice(["raise", "nan", "ok"])}, strategy="grid",
-                  trials=3, show_progress=False)
+    res = ac.tune(
+        objective,
+        {"x": ac.Choice(["raise", "nan", "ok"])},
+        strategy="grid",
+        trials=3,
+        show_progress=False,
+    )
     t = res.table.set_index("param.x")
     assert t.loc["raise", "status"] == "failed" and "this trial breaks" in t.loc["raise", "error"]
     assert t.loc["nan", "status"] == "failed" and "NaN" in t.loc["nan", "error"]
@@ -86,9 +106,16 @@ def test_tune_any_function_with_metrics_and_epochs():
             report(epoch=epoch, val_acc=acc, train_loss=1 / epoch)
         return {"val_acc": acc, "layers": params["layers"]}
 
-    res = ac.tune(objective, {"lr": ac.Float(1e-4, 1e-1, log=True), "layers": ac.Int(1, 4)},
-                  strategy="random", trials=6, metric="val_acc", mode="max", seed=0,
-                  show_progress=False)
+    res = ac.tune(
+        objective,
+        {"lr": ac.Float(1e-4, 1e-1, log=True), "layers": ac.Int(1, 4)},
+        strategy="random",
+        trials=6,
+        metric="val_acc",
+        mode="max",
+        seed=0,
+        show_progress=False,
+    )
     t = res.table
     assert (t["status"] == "ok").all()
     assert t["param.layers"].between(1, 4).all()
@@ -102,8 +129,14 @@ def test_tune_any_function_with_metrics_and_epochs():
 
 
 def test_same_seed_same_table(cancer):
-    kw = dict(target="target", strategy="random", trials=4, seed=7, show_progress=False,
-              models=["logistic_regression", "random_forest"])
+    kw = dict(
+        target="target",
+        strategy="random",
+        trials=4,
+        seed=7,
+        show_progress=False,
+        models=["logistic_regression", "random_forest"],
+    )
     a = ac.run(cancer, **kw).table
     b = ac.run(cancer, **kw).table
     cols = ["trial_id", "score", "seed", "config_hash"] + [c for c in a if c.startswith("param.")]
@@ -116,22 +149,34 @@ def test_math_threads_are_pinned_to_the_trial_cpus():
 
         return float(max(i["num_threads"] for i in threadpool_info()) if threadpool_info() else 1)
 
-    res = ac.tune(objective, {"x": ac.Choice([1, 2])}, strategy="grid", trials=2,
-                  show_progress=False)
+    res = ac.tune(
+        objective, {"x": ac.Choice([1, 2])}, strategy="grid", trials=2, show_progress=False
+    )
     assert (res.table["score"] == 1.0).all()
 
 
 def test_time_budget_alone(cancer):
-    res = ac.run(cancer, target="target", time_budget_s=6, seed=0, show_progress=False,
-                 models=["logistic_regression"])
+    res = ac.run(
+        cancer,
+        target="target",
+        time_budget_s=6,
+        seed=0,
+        show_progress=False,
+        models=["logistic_regression"],
+    )
     assert len(res.table) >= 1
     assert set(res.table["status"]) <= {"ok", "cancelled"}
 
 
 def test_regularizers_reach_the_model(cancer):
-    res = ac.run(cancer, target="target", trials=2, seed=0, show_progress=False,
-                 models=[{"kind": "logistic_regression",
-                          "regularizers": [{"kind": "l1", "strength": 0.5}]}])
+    res = ac.run(
+        cancer,
+        target="target",
+        trials=2,
+        seed=0,
+        show_progress=False,
+        models=[{"kind": "logistic_regression", "regularizers": [{"kind": "l1", "strength": 0.5}]}],
+    )
     est = res.best_pipeline.steps[-1][1]
     assert est.l1_ratio == 1.0 and math.isclose(est.C, 2.0)
 
@@ -143,8 +188,15 @@ def test_bad_table_is_a_clear_error(cancer):
 
 def test_compare_runs_each_strategy_on_the_same_folds(cancer):
     models = [{"kind": "svc", "C": {"type": "choice", "values": [0.1, 10.0]}}]
-    cmp = ac.compare(cancer, "target", strategies=["grid", "random"], trials=3, seed=1,
-                     models=models, show_progress=False)
+    cmp = ac.compare(
+        cancer,
+        "target",
+        strategies=["grid", "random"],
+        trials=3,
+        seed=1,
+        models=models,
+        show_progress=False,
+    )
     assert set(cmp.table["strategy"]) == {"grid", "random"}
     assert len(cmp.table) == 5  # the grid has 2 points, random runs its 3 trials
     for _, c in cmp.per_trial.groupby("strategy"):

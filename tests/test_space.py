@@ -63,8 +63,13 @@ def test_child_before_parent_is_refused():
 
 def test_unit_cube_round_trip():
     sp = SearchSpace.from_dict(
-        {"lr": ac.Float(1e-4, 1e-1, log=True), "n": ac.Int(1, 9), "u": ac.Int(8, 512, log=True),
-         "act": ac.Choice(["relu", "tanh"]), "fixed": 3}
+        {
+            "lr": ac.Float(1e-4, 1e-1, log=True),
+            "n": ac.Int(1, 9),
+            "u": ac.Int(8, 512, log=True),
+            "act": ac.Choice(["relu", "tanh"]),
+            "fixed": 3,
+        }
     )
     assert sp.constants == {"fixed": 3}
     for d in sp.dims:
@@ -73,7 +78,7 @@ def test_unit_cube_round_trip():
             assert d.domain.contains(v)
             assert sp.from_unit(d, sp.to_unit(d, v)) == v
     lr = sp.dim("lr")
-    assert sp.to_unit(lr, 1e-4 ** 0.5 * 1e-1 ** 0.5) == pytest.approx(0.5)  # log space midpoint
+    assert sp.to_unit(lr, 1e-4**0.5 * 1e-1**0.5) == pytest.approx(0.5)  # log space midpoint
 
 
 def test_searchable_field_checks_primitive_against_field_constraints():

@@ -121,7 +121,9 @@ class SVRSpec(_SVMBase):
     def build(self, task, regularizers, seed, n_jobs=1):
         from sklearn.svm import SVR
 
-        return SVR(C=self._C(regularizers), gamma=self.gamma, kernel=self.kernel, epsilon=self.epsilon)
+        return SVR(
+            C=self._C(regularizers), gamma=self.gamma, kernel=self.kernel, epsilon=self.epsilon
+        )
 
 
 class LinearRegressionSpec(ModelSpec):

@@ -76,7 +76,9 @@ def _make_trainable(objective_ref: Any, key: str, cpus: int, gpus: float):
             try:
                 out = objective(config["params"], ctx)
                 score = float(out.pop("score"))
-                status, error = ("ok", None) if math.isfinite(score) else ("failed", "the score is NaN")
+                status, error = (
+                    ("ok", None) if math.isfinite(score) else ("failed", "the score is NaN")
+                )
             except Exception as exc:  # a failing trial is a failed row; the run goes on
                 tb = traceback.format_exc(limit=-3)
                 out, score, status = {}, float("nan"), "failed"
@@ -105,7 +107,11 @@ def _error_callback(recorder: Recorder):
         def on_trial_error(self, iteration, trials, trial, **info):
             n = trial.config.get("trial")
             if n is not None:
-                err = trial.error_file and os.path.exists(trial.error_file) and open(trial.error_file).read()
+                err = (
+                    trial.error_file
+                    and os.path.exists(trial.error_file)
+                    and open(trial.error_file).read()
+                )
                 recorder.errors[n] = (err or "the trial's worker crashed").strip()[-2000:]
 
     return _Errors()
@@ -136,9 +142,8 @@ def run_search(
     ray = ensure_ray(address)
     from ray import tune
 
-    from .searcher import StrategySearcher
-
     from .schedulers import make_scheduler
+    from .searcher import StrategySearcher
 
     scheduler = make_scheduler(scheduler, mode)
     recorder = Recorder()

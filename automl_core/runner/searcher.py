@@ -54,7 +54,10 @@ class StrategySearcher(Searcher):
         self._next += 1
         full = self.space.with_constants(params)
         rec = TrialRecord(
-            n, full, status="running", seed=derive_seed(self.seed, "trial", n),
+            n,
+            full,
+            status="running",
+            seed=derive_seed(self.seed, "trial", n),
             started_s=self.recorder.now(),
         )
         self.recorder.add(rec)
@@ -97,7 +100,9 @@ class StrategySearcher(Searcher):
             # ended by the scheduler (ASHA/HyperBand) after an intermediate report
             rec.status = "stopped early"
             score = result.get("score")
-            rec.score = float(score) if isinstance(score, (int, float)) and math.isfinite(score) else None
+            rec.score = (
+                float(score) if isinstance(score, (int, float)) and math.isfinite(score) else None
+            )
         if rec.status == "ok" and rec.score is None:
             rec.status = "failed"
             rec.error = rec.error or "the score is NaN"

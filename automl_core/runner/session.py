@@ -24,7 +24,9 @@ TUNE_ENV = {
 _lock = threading.Lock()
 
 
-def ensure_ray(address: str | None = None, num_cpus: int | None = None, num_gpus: int | None = None):
+def ensure_ray(
+    address: str | None = None, num_cpus: int | None = None, num_gpus: int | None = None
+):
     """Start an embedded local Ray (dashboard off) or connect to ``address`` / ``$RAY_ADDRESS``.
 
     Does nothing when Ray is already initialised in this process (a notebook, a test fixture).
