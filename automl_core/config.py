@@ -80,6 +80,9 @@ class CVConfig(_Strict):
     folds: int = Field(default=3, ge=2, le=50)
     shuffle: bool = True
     stratified: bool | None = None
+    #: also score each fold's training rows (the train_score column, for over/underfitting
+    #: charts); off by default because predicting the training rows costs as much as the fit
+    train_score: bool = False
 
 
 class BudgetConfig(_Strict):

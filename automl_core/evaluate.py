@@ -51,7 +51,7 @@ def cross_validate(
     folds,
     metric: str,
     extra_metrics=(),
-    train_score: bool = True,
+    train_score: bool = False,
 ) -> dict[str, Any]:
     """Mean and std of ``metric`` over ``folds``, plus extra metrics, train score and fit time."""
     scores, trains, fit_times = [], [], []

@@ -9,6 +9,7 @@ from typing import Any
 
 import pandas as pd
 
+from .epochs import cross_validate_epochs, has_epoch_protocol
 from .evaluate import cross_validate
 from .experiment import resolve
 from .pipeline import build_pipeline
@@ -49,8 +50,11 @@ class PipelineObjective:
 
     def __call__(self, params: dict[str, Any], ctx) -> dict[str, Any]:
         pipe = self.pipeline(params, seed=ctx.seed, n_jobs=ctx.cpus)
-        out = cross_validate(
-            pipe, self.X, self.y, self.folds, self.cfg.metric, self.cfg.extra_metrics
-        )
+        args = (pipe, self.X, self.y, self.folds, self.cfg.metric, self.cfg.extra_metrics)
+        if has_epoch_protocol(pipe.steps[-1][1]):
+            # networks train epoch by epoch: folds in lockstep, fold means reported every epoch
+            out = cross_validate_epochs(*args, ctx=ctx, train_score=self.cfg.cv.train_score)
+        else:
+            out = cross_validate(*args, train_score=self.cfg.cv.train_score)
         out.pop("fold_scores", None)
         return out

@@ -48,5 +48,7 @@ def ensure_ray(
         if address:
             ray.init(address=address, **common)
         else:
-            ray.init(num_cpus=num_cpus, num_gpus=num_gpus, **common)
+            # "local" starts a new embedded instance even if a `ray start` cluster runs here:
+            # without it ray.init() would silently join that cluster.
+            ray.init(address="local", num_cpus=num_cpus, num_gpus=num_gpus, **common)
     return ray

@@ -1,0 +1,174 @@
+"""Runner overhead and the SVC grid against scikit-learn and raw Ray Tune (issue 2).
+
+    .venv/bin/python benchmarks/bench_runner.py [--repeats 3] [--trials 200]
+
+1. Overhead: 200 trivial trials through ``ac.tune`` on 2 CPUs; wall time per trial (the work
+   is ~0, so wall time / trials is the overhead), against raw Ray Tune with its defaults and
+   with ``reuse_actors=True``.
+2. scikit-learn digits, SVC over C x gamma (6 x 4), 3-fold CV: ``ac.run`` (grid strategy, no
+   cleaners, so the very same pipeline) against ``GridSearchCV(n_jobs=2)`` and raw Ray Tune.
+   Same best score required. Ray is started once beforehand (it is, once per process, in
+   every real use); its start-up time is reported on its own line.
+
+Runs alternate between the contenders and the medians are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+C_VALUES = [0.1, 1, 10, 100, 1000, 1e4]
+GAMMA_VALUES = [1e-4, 1e-3, 1e-2, 1e-1]
+
+
+def raw_tune(trainable, param_space, reuse: bool, n: int | None = None):
+    from ray import tune
+
+    tuner = tune.Tuner(
+        trainable,
+        param_space=param_space,
+        tune_config=tune.TuneConfig(num_samples=n or 1, reuse_actors=reuse),
+        run_config=tune.RunConfig(verbose=0, storage_path="/tmp/bench_raw_tune"),
+    )
+    return tuner.fit()
+
+
+def bench_overhead(n: int, repeats: int) -> dict[str, list[float]]:
+    import automl_core as ac
+
+    def trivial(params):
+        return params["x"]
+
+    def raw_trivial(config):
+        from ray import tune
+
+        tune.report({"score": config["x"]})
+
+    from ray import tune
+
+    times: dict[str, list[float]] = {"automl-core ac.tune": [], "raw Ray Tune (reuse_actors)": []}
+    raw_default: list[float] = []
+    for r in range(repeats):
+        t = time.perf_counter()
+        ac.tune(trivial, {"x": ac.Float(0, 1)}, trials=n, seed=r, show_progress=False)
+        times["automl-core ac.tune"].append((time.perf_counter() - t) / n)
+        t = time.perf_counter()
+        raw_tune(raw_trivial, {"x": tune.uniform(0, 1)}, reuse=True, n=n)
+        times["raw Ray Tune (reuse_actors)"].append((time.perf_counter() - t) / n)
+    # Ray's default (a new worker per trial) is so slow that 20 trials tell enough.
+    t = time.perf_counter()
+    raw_tune(raw_trivial, {"x": tune.uniform(0, 1)}, reuse=False, n=20)
+    raw_default.append((time.perf_counter() - t) / 20)
+    times["raw Ray Tune (defaults, 20 trials)"] = raw_default
+    return times
+
+
+def bench_svc_grid(repeats: int) -> tuple[dict[str, list[float]], dict[str, float]]:
+    import pandas as pd
+    from ray import tune
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import GridSearchCV, cross_val_score
+    from sklearn.svm import SVC
+
+    import automl_core as ac
+
+    X, y = load_digits(return_X_y=True)
+    df = pd.DataFrame(X, columns=[f"p{i}" for i in range(X.shape[1])]).assign(digit=y)
+    models = [
+        {
+            "kind": "svc",
+            "C": {"type": "choice", "values": C_VALUES},
+            "gamma": {"type": "choice", "values": GAMMA_VALUES},
+        }
+    ]
+    # the very folds ac.run uses for seed 0, so every contender scores the same splits
+    from automl_core.evaluate import make_folds
+    from automl_core.seeds import derive_seed
+
+    cv = make_folds(pd.Series(y), "classification", 3, True, None, derive_seed(0, "folds"))
+
+    def raw_trainable(config):
+        from ray import tune as _t
+
+        s = cross_val_score(SVC(C=config["C"], gamma=config["gamma"]), X, y, cv=cv).mean()
+        _t.report({"score": s})
+
+    times: dict[str, list[float]] = {
+        "automl-core ac.run (grid)": [],
+        "GridSearchCV(n_jobs=2)": [],
+        "raw Ray Tune grid (reuse_actors)": [],
+    }
+    best: dict[str, float] = {}
+    for _ in range(repeats):
+        t = time.perf_counter()
+        res = ac.run(
+            df,
+            target="digit",
+            strategy="grid",
+            models=models,
+            cleaners=[],
+            trials=24,
+            folds=3,
+            seed=0,
+            show_progress=False,
+        )
+        # the refit of the best pipeline is part of ac.run, as refit=True is of GridSearchCV
+        times["automl-core ac.run (grid)"].append(time.perf_counter() - t)
+        best["automl-core ac.run (grid)"] = res.best.score
+        t = time.perf_counter()
+        gs = GridSearchCV(SVC(), {"C": C_VALUES, "gamma": GAMMA_VALUES}, cv=cv, n_jobs=2).fit(X, y)
+        times["GridSearchCV(n_jobs=2)"].append(time.perf_counter() - t)
+        best["GridSearchCV(n_jobs=2)"] = gs.best_score_
+        t = time.perf_counter()
+        rg = raw_tune(
+            raw_trainable,
+            {"C": tune.grid_search(C_VALUES), "gamma": tune.grid_search(GAMMA_VALUES)},
+            reuse=True,
+        )
+        times["raw Ray Tune grid (reuse_actors)"].append(time.perf_counter() - t)
+        best["raw Ray Tune grid (reuse_actors)"] = rg.get_best_result("score", "max").metrics[
+            "score"
+        ]
+    return times, best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--trials", type=int, default=200)
+    args = ap.parse_args()
+
+    from automl_core.runner.session import ensure_ray
+
+    t = time.perf_counter()
+    ensure_ray(num_cpus=2)
+    print(f"ray start-up (once per process): {time.perf_counter() - t:.2f} s")
+    print(f"load average at start: {os.getloadavg()[0]:.2f}")
+
+    over = bench_overhead(args.trials, args.repeats)
+    print(f"\n{args.trials} trivial trials on 2 CPUs: wall time per trial (median of runs)")
+    for name, v in over.items():
+        print(f"  {name:<36} {1000 * statistics.median(v):7.1f} ms   runs: "
+              + ", ".join(f"{1000 * x:.1f}" for x in v))
+
+    times, best = bench_svc_grid(args.repeats)
+    base = statistics.median(times["GridSearchCV(n_jobs=2)"])
+    print("\ndigits, SVC 6 C x 4 gamma, 3-fold CV: wall time (median of runs)")
+    for name, v in times.items():
+        med = statistics.median(v)
+        print(f"  {name:<34} {med:6.2f} s  ratio {med / base:4.2f}  best {best[name]:.4f}"
+              f"   runs: " + ", ".join(f"{x:.2f}" for x in v))
+    print(f"load average at end: {os.getloadavg()[0]:.2f}")
+    assert np.isclose(best["automl-core ac.run (grid)"], best["GridSearchCV(n_jobs=2)"]), best
+
+
+if __name__ == "__main__":
+    main()
