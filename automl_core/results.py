@@ -11,6 +11,8 @@ from typing import Any
 
 import pandas as pd
 
+from .report.mixin import ReportMixin
+
 __all__ = ["Results", "BestTrial", "build_table", "config_hash", "TABLE_COLUMNS"]
 
 #: the fixed leading columns; ``metric.<name>`` and ``param.<dim>`` columns follow
@@ -99,7 +101,7 @@ class BestTrial:
 
 
 @dataclass
-class Results:
+class Results(ReportMixin):
     """What a run hands back.
 
     ``table``: one row per trial. ``history``: per-epoch rows (trial_id, epoch, metric, value).
@@ -118,6 +120,22 @@ class Results:
     results_dir: Path | None = None
     #: y_true / y_pred of the refit best pipeline on the held-out test split (``test_size``)
     test_predictions: pd.DataFrame | None = None
+
+    # The config's class is built at run time from the plugin registry, so pickle cannot find
+    # it by name: keep its JSON and validate it again on load.
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        if state.get("config") is not None and hasattr(state["config"], "model_dump"):
+            state["config"] = {"__config_json__": state["config"].model_dump(mode="json")}
+        return state
+
+    def __setstate__(self, state):
+        cfg = state.get("config")
+        if isinstance(cfg, dict) and "__config_json__" in cfg:
+            from .config import parse_config
+
+            state["config"] = parse_config(cfg["__config_json__"])
+        self.__dict__.update(state)
 
     def top(self, n: int = 5) -> pd.DataFrame:
         """The ``n`` best successful trials."""
