@@ -1,11 +1,38 @@
-"""Checks on the user's table before anything runs: clear messages, never a deep stack trace."""
+"""Checks on the user's table before anything runs: clear messages, never a deep stack trace.
+
+What each problem gets (the choices where a problem could go either way are marked *):
+
+- empty table, no feature columns, missing target column, target with no value or one class,
+  duplicated column names, regression target that is not numeric or not finite: :class:`DataError`.
+- rows with no target: dropped, counted in ``info["rows_without_target_dropped"]``.
+- text in a numeric-looking column (90% or more of its values are numbers): :class:`DataError`
+  naming the column, an offending value and its row. Common gap markers (``""``, ``NA``,
+  ``n/a``, ``null``, ``none``, ``?``, ``-``...) are not offending: they become gaps, counted in
+  ``info["gap_markers_as_missing"]``, and the column becomes numeric.
+- * infinities in a feature: turned into gaps (imputed later like any gap), counted per column
+  in ``info["infinities_as_missing"]``. An overflowed value is a missing measurement, and one
+  such cell should not stop a whole experiment.
+- * a column entirely empty: dropped, listed in ``info["empty_columns_dropped"]``; it holds no
+  information, and failing would punish a harmless export artefact.
+- a category at predict time never seen in training: not a table problem; ``one_hot`` and
+  ``ordinal`` encode it safely (see :mod:`automl_core.cleaning.encode`).
+- non-string column names: turned into strings (``info["columns_renamed_to_text"]``).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+import numpy as np
 import pandas as pd
 from pandas.api import types as pdt
 
-__all__ = ["DataError", "validate_table", "infer_task"]
+__all__ = ["DataError", "validate_table", "validate_features", "infer_task", "GAP_MARKERS"]
+
+#: text that means "no value" in exported tables (compared lower-cased, stripped)
+GAP_MARKERS = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "-", "--", "missing", "#n/a"})
+#: the share of number-like values that makes a text column "numeric-looking"
+NUMERIC_LOOKING = 0.9
 
 
 class DataError(ValueError):
@@ -24,31 +51,154 @@ def infer_task(y: pd.Series) -> str:
     return "regression"
 
 
-def validate_table(df: pd.DataFrame, target: str, task: str | None):
+def _text_values(col: pd.Series) -> bool:
+    return (pdt.is_object_dtype(col) or pdt.is_string_dtype(col)) and not isinstance(
+        col.dtype, pd.CategoricalDtype
+    )
+
+
+def _as_numbers(col: pd.Series, name: str, info: dict[str, Any]) -> pd.Series | None:
+    """``col`` as floats if it is numeric-looking text; None if it is ordinary text.
+
+    Raises :class:`DataError` naming an offending value when a numeric-looking column also holds
+    text that is not a gap marker.
+    """
+    values = col.dropna()
+    if len(values) == 0:
+        return None
+    if not all(isinstance(v, (str, int, float, np.number)) for v in values.iloc[:50]):
+        return None  # lists, dicts, dates...: not ours to judge
+    sample = values.iloc[:2000].astype(str).str.strip()
+    sample = sample[~sample.str.lower().isin(GAP_MARKERS)]
+    if len(sample) == 0:
+        return None
+    share = pd.to_numeric(sample, errors="coerce").notna().mean()
+    if share < NUMERIC_LOOKING:
+        return None
+    text = col.astype("string").str.strip()
+    markers = text.str.lower().isin(GAP_MARKERS).fillna(False).to_numpy(dtype=bool)
+    numbers = pd.to_numeric(text.mask(markers), errors="coerce")
+    bad = numbers.isna().to_numpy() & text.notna().to_numpy() & ~markers
+    if bad.any():
+        where = np.flatnonzero(bad)
+        row = col.index[where[0]]
+        raise DataError(
+            f"column {name!r} looks numeric ({share:.0%} of its values are numbers) but holds "
+            f"text: {col.iloc[where[0]]!r} at row {row!r} ({len(where)} such value"
+            f"{'s' if len(where) > 1 else ''}); fix or remove those values, or make the whole "
+            "column text"
+        )
+    if markers.any():
+        info.setdefault("gap_markers_as_missing", {})[name] = int(markers.sum())
+    return numbers.astype(np.float64)
+
+
+def _clean_features(X: pd.DataFrame, info: dict[str, Any]) -> pd.DataFrame:
+    empty = [c for c in X.columns if X[c].isna().all()]
+    if empty:
+        info["empty_columns_dropped"] = list(empty)
+        X = X.drop(columns=empty)
+    changed: dict[str, pd.Series] = {}
+    for c in X.columns:
+        col = X[c]
+        if _text_values(col):
+            numbers = _as_numbers(col, c, info)
+            if numbers is not None:
+                changed[c] = numbers
+                col = numbers
+        if pdt.is_float_dtype(col):
+            arr = col.to_numpy()
+            inf = np.isinf(arr)
+            if inf.any():
+                info.setdefault("infinities_as_missing", {})[c] = int(inf.sum())
+                changed[c] = pd.Series(np.where(inf, np.nan, arr), index=X.index, name=c)
+    if changed:
+        X = X.copy(deep=False)
+        for c, values in changed.items():
+            X[c] = values
+    return X
+
+
+def validate_table(df: pd.DataFrame, target: str, task: str | None = None):
     """Split ``df`` into features and target after checking it.
 
-    Returns ``(X, y, task, info)``; ``info`` counts what was dropped (rows with no target).
-    Raises :class:`DataError` for an empty table, a missing target column, a target with one
-    class, a target with no value at all.
+    Returns ``(X, y, task, info)``; ``info`` (JSON-ready) says what was changed or dropped: rows
+    without target, empty columns, gap markers and infinities turned into gaps. Raises
+    :class:`DataError` for the problems listed in the module docstring.
     """
     if not isinstance(df, pd.DataFrame):
         raise DataError(f"expected a pandas DataFrame, got {type(df).__name__}")
     if df.empty or len(df.columns) == 0:
         raise DataError("the table is empty (no rows or no columns)")
+    info: dict[str, Any] = {}
+    if not all(isinstance(c, str) for c in df.columns):
+        info["columns_renamed_to_text"] = True
+        df = df.set_axis([str(c) for c in df.columns], axis=1)
+    dup = df.columns[df.columns.duplicated()].unique().tolist()
+    if dup:
+        raise DataError(f"column names appear more than once: {dup}; rename them")
     if target not in df.columns:
-        raise DataError(f"target column {target!r} is not in the table (columns: {list(df.columns)})")
+        raise DataError(
+            f"target column {target!r} is not in the table (columns: {list(df.columns)})"
+        )
     y = df[target]
     keep = y.notna().to_numpy()
     dropped = int((~keep).sum())
     if not keep.any():
         raise DataError(f"target column {target!r} has no values")
-    X = df.drop(columns=[target])[keep]
-    y = y[keep]
+    X = df.drop(columns=[target])
+    if dropped:
+        X, y = X[keep], y[keep]
+    info["rows_without_target_dropped"] = dropped
     if X.shape[1] == 0:
         raise DataError(f"the table has no feature columns besides the target {target!r}")
+    X = _clean_features(X, info)
+    if X.shape[1] == 0:
+        raise DataError(
+            f"every feature column is empty ({info.get('empty_columns_dropped')}); nothing to learn"
+        )
     task = task or infer_task(y)
     if task == "classification" and y.nunique() < 2:
-        raise DataError(f"target column {target!r} has a single class ({y.iloc[0]!r}); nothing to learn")
-    if task == "regression" and not pdt.is_numeric_dtype(y):
-        raise DataError(f"target column {target!r} is not numeric; a regression needs numbers")
-    return X, y, task, {"rows_without_target_dropped": dropped}
+        raise DataError(
+            f"target column {target!r} has a single class ({y.iloc[0]!r}); nothing to learn"
+        )
+    if task == "regression":
+        if not pdt.is_numeric_dtype(y) or pdt.is_bool_dtype(y):
+            raise DataError(f"target column {target!r} is not numeric; a regression needs numbers")
+        bad = ~np.isfinite(y.to_numpy(dtype=np.float64))
+        if bad.any():
+            raise DataError(
+                f"target column {target!r} holds infinite values ({int(bad.sum())} rows, first "
+                f"at row {y.index[np.flatnonzero(bad)[0]]!r}); a regression target must be finite"
+            )
+    return X, y, task, info
+
+
+def validate_features(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """Check a predict-time table against the training ``columns``; apply the same fixes.
+
+    Missing columns are a :class:`DataError` naming them; extra columns are ignored. Text in a
+    numeric-looking column, gap markers and infinities are handled as in :func:`validate_table`.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise DataError(f"expected a pandas DataFrame, got {type(df).__name__}")
+    if not all(isinstance(c, str) for c in df.columns):
+        df = df.set_axis([str(c) for c in df.columns], axis=1)
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise DataError(f"columns {missing} were in the training table and are missing here")
+    X = df[list(columns)]
+    info: dict[str, Any] = {}
+    changed = {}
+    for c in X.columns:
+        if _text_values(X[c]) and X[c].notna().any():
+            numbers = _as_numbers(X[c], c, info)
+            if numbers is not None:
+                changed[c] = numbers
+        elif pdt.is_float_dtype(X[c]) and np.isinf(X[c].to_numpy()).any():
+            changed[c] = X[c].replace([np.inf, -np.inf], np.nan)
+    if changed:
+        X = X.copy(deep=False)
+        for c, values in changed.items():
+            X[c] = values
+    return X

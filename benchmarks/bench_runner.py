@@ -156,16 +156,20 @@ def main() -> None:
     over = bench_overhead(args.trials, args.repeats)
     print(f"\n{args.trials} trivial trials on 2 CPUs: wall time per trial (median of runs)")
     for name, v in over.items():
-        print(f"  {name:<36} {1000 * statistics.median(v):7.1f} ms   runs: "
-              + ", ".join(f"{1000 * x:.1f}" for x in v))
+        print(
+            f"  {name:<36} {1000 * statistics.median(v):7.1f} ms   runs: "
+            + ", ".join(f"{1000 * x:.1f}" for x in v)
+        )
 
     times, best = bench_svc_grid(args.repeats)
     base = statistics.median(times["GridSearchCV(n_jobs=2)"])
     print("\ndigits, SVC 6 C x 4 gamma, 3-fold CV: wall time (median of runs)")
     for name, v in times.items():
         med = statistics.median(v)
-        print(f"  {name:<34} {med:6.2f} s  ratio {med / base:4.2f}  best {best[name]:.4f}"
-              f"   runs: " + ", ".join(f"{x:.2f}" for x in v))
+        print(
+            f"  {name:<34} {med:6.2f} s  ratio {med / base:4.2f}  best {best[name]:.4f}"
+            f"   runs: " + ", ".join(f"{x:.2f}" for x in v)
+        )
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
     assert np.isclose(best["automl-core ac.run (grid)"], best["GridSearchCV(n_jobs=2)"]), best
 

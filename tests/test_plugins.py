@@ -114,8 +114,10 @@ def test_env_var_disables_plugins_by_name(tmp_path, monkeypatch):
     assert "svc" in reg.kinds("model")
 
 
-def test_disabling_builtins_leaves_no_kinds():
+def test_disabling_builtins_leaves_no_builtin_kinds():
     reg = build_registry(disabled=["builtin"])
-    assert reg.kinds("model") == []
-    with pytest.raises(PluginError, match="no model kinds"):
-        reg.union("model")
+    assert "automl-core" not in {p.dist for p in reg.plugins}
+    assert not {"svc", "random_forest", "logistic_regression"} & set(reg.kinds("model"))
+    assert reg.kinds("cleaner") == []
+    with pytest.raises(PluginError, match="no cleaner kinds"):
+        reg.union("cleaner")
