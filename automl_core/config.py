@@ -37,6 +37,7 @@ __all__ = [
     "BudgetConfig",
     "ResourcesConfig",
     "SchedulerConfig",
+    "FaultsConfig",
     "ExperimentConfig",
     "config_class",
     "parse_config",
@@ -99,10 +100,30 @@ class BudgetConfig(_Strict):
 
 
 class ResourcesConfig(_Strict):
-    """Resources of one trial; fractional GPUs allowed."""
+    """Resources of one trial; fractional GPUs allowed. A trial runs on one node, so each
+    must fit on a single node (checked before the run starts).
+
+    ``memory_mb`` reserves that much of a node's Ray ``memory`` for each trial and caps the
+    trial's heap at it: past it the trial ends with status "oom". ``max_concurrent`` caps the
+    trials running at once (default: as many as the nodes hold).
+    """
 
     cpu: float = Field(default=1, gt=0)
     gpu: float = Field(default=0, ge=0)
+    memory_mb: float | None = Field(default=None, gt=0)
+    max_concurrent: int | None = Field(default=None, ge=1)
+
+
+class FaultsConfig(_Strict):
+    """What a run does when trials go wrong.
+
+    ``retries``: how many times a trial runs again when its worker process or node dies (an
+    exception in the objective is a failed row at once: it would fail again). ``trial_timeout_s``:
+    a trial still running after this many seconds ends with status "timeout".
+    """
+
+    retries: int = Field(default=2, ge=0)
+    trial_timeout_s: float | None = Field(default=None, gt=0)
 
 
 class SchedulerConfig(_Strict):
@@ -134,8 +155,12 @@ class ExperimentConfig(_Strict):
     budget: BudgetConfig = Field(default_factory=BudgetConfig)
     resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
     scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
+    faults: FaultsConfig = Field(default_factory=FaultsConfig)
     #: share of rows held out (stratified for classification) to score the refit best pipeline
     test_size: float | None = Field(default=None, gt=0, lt=1)
+    #: after the search, score the best model with minimal preprocessing too, on the same
+    #: folds: ``info["cleaning_gain"]`` (costs two more cross-validations of that model)
+    cleaning_gain: bool = False
     results_dir: str | None = None
     seed: int = 0
     address: str | None = None

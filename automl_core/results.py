@@ -158,14 +158,9 @@ class Results(ReportMixin):
             (d / "config.json").write_text(dump_config(self.config, "json"))
             cleaners = getattr(self.config, "cleaners", None)
             if cleaners:
-                import tomli_w
+                from .autoclean import dump_chain
 
-                chain = {"cleaners": [c.model_dump(mode="json") for c in cleaners]}
-                (d / "cleaners.toml").write_text(
-                    "# The cleaning chain this run used. Edit it and paste it into an experiment\n"
-                    "# file (or pass it as cleaners=...) to run again with it.\n"
-                    + tomli_w.dumps(chain)
-                )
+                (d / "cleaners.toml").write_text(dump_chain(cleaners, "toml"))
         info = {**self.info, "metric": self.metric, "mode": self.mode}
         if self.best is not None:
             info["best"] = asdict(self.best)

@@ -207,3 +207,31 @@ def test_compare_runs_each_strategy_on_the_same_folds(cancer):
     grid = cmp.results["grid"].table.set_index("param.svc.C")["score"]
     for _, row in cmp.results["random"].table.iterrows():
         assert row["score"] == grid.loc[row["param.svc.C"]]
+
+
+def test_cleaning_gain_is_measured_on_the_same_folds(tmp_path):
+    from automl_core.datasets import make_churn
+
+    df = make_churn(n_rows=600, seed=1)
+    res = ac.run(
+        df,
+        target="churn_label",
+        trials=2,
+        seed=0,
+        cleaning_gain=True,
+        models=["logistic_regression"],
+        show_progress=False,
+        results_dir=tmp_path,
+    )
+    gain = res.info["cleaning_gain"]
+    best = res.table.loc[res.table["trial_id"] == res.best.trial_id].iloc[0]
+    # the cleaned side is the best trial's own pipeline on the same folds: the same score
+    assert gain["cleaned_score"] == pytest.approx(best["score"])
+    assert gain["gain"] == pytest.approx(gain["cleaned_score"] - gain["baseline_score"])
+    assert res.info["duplicates_dropped"] > 0
+    chain = (tmp_path / "cleaners.toml").read_text()
+    assert 'kind = "datetime"' in chain and 'kind = "drop_duplicates"' in chain
+    # the chain written there runs again as it is
+    from automl_core.autoclean import load_chain
+
+    assert [c.kind for c in load_chain(chain)] == [c.kind for c in res.config.cleaners]
