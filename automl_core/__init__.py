@@ -6,9 +6,11 @@ from .api import read_table, run, tune
 from .compare import Comparison, compare
 from .config import ConfigError, ExperimentConfig, dump_config, load_config, parse_config
 from .datacheck import DataError
+from .estimator import AutoMLClassifier, AutoMLRegressor
 from .hookspecs import hookimpl
 from .plugins import PluginError, get_registry, register_plugin
 from .results import BestTrial, Results
+from .resume import ExperimentInterrupted, resume
 from .space import Choice, Float, Int, Searchable, SearchSpace
 from .specs import CleanerSpec, ModelSpec, RegularizerSpec, StrategySpec
 from .strategies import Outcome, Strategy
@@ -16,6 +18,8 @@ from .strategies import Outcome, Strategy
 __version__ = "0.1.0"
 
 __all__ = [
+    "AutoMLClassifier",
+    "AutoMLRegressor",
     "BestTrial",
     "Comparison",
     "compare",
@@ -24,6 +28,8 @@ __all__ = [
     "read_table",
     "run",
     "tune",
+    "resume",
+    "ExperimentInterrupted",
     "Choice",
     "CleanerSpec",
     "ConfigError",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -105,6 +106,7 @@ def run(
     cleaners: list[Any] | None = None,
     folds: int | None = None,
     test_size: float | None = None,
+    cleaning_gain: bool | None = None,
     seed: int | None = None,
     cpu: float | None = None,
     gpu: float | None = None,
@@ -119,8 +121,17 @@ def run(
     (default: the config's ``data``). Models, cleaners and strategy accept kinds as strings,
     dicts or spec instances. Nothing is written to disk unless ``results_dir`` (or the config's)
     is set.
+
+    The autopilot (:mod:`automl_core.autopilot`: portfolio of known-good models first, then a
+    local search, an ensemble, the budget kept) runs when ``strategy="auto"``, or when a time
+    budget is the only stopping rule and neither ``models`` nor ``strategy`` is given (here or
+    in ``config``): ``run(df, target="y", time_budget_s=60)``.
     """
+    started = time.perf_counter()  # the autopilot's budget counts from the call
     d = _config_dict(config)
+    autopilot = _wants_autopilot(d, strategy, models, trials, time_budget_s)
+    if strategy == "auto":
+        strategy = None
     overrides = {
         "target": target,
         "task": task,
@@ -129,6 +140,7 @@ def run(
         "results_dir": str(results_dir) if results_dir is not None else None,
         "address": address,
         "test_size": test_size,
+        "cleaning_gain": cleaning_gain,
     }
     d.update({k: v for k, v in overrides.items() if v is not None})
     if strategy is not None:
@@ -160,17 +172,49 @@ def run(
         data = d["data"]
     if isinstance(data, (str, Path)):
         data = read_table(data)
+    if autopilot and d.get("cleaners") is None:
+        from .autopilot.cleaning import autopilot_cleaners
+
+        d["cleaners"] = autopilot_cleaners(data, d["target"], d.get("task"), d.get("metric"))
     cfg, X, y, info = prepare_experiment(data, d)
+    if autopilot:
+        from .autopilot import run_autopilot
+
+        return run_autopilot(
+            cfg,
+            X,
+            y,
+            info,
+            time_budget_s=cfg.budget.time_s or AUTOPILOT_DEFAULT_BUDGET_S,
+            started=started,
+            trials=trials,
+            show_progress=show_progress,
+        )
     return _run_experiment(cfg, X, y, info, show_progress)
 
 
-def _run_experiment(cfg, X, y, info, show_progress: bool) -> Results:
+#: the autopilot's time budget when ``strategy="auto"`` comes without one
+AUTOPILOT_DEFAULT_BUDGET_S = 60.0
+
+
+def _wants_autopilot(d, strategy, models, trials, time_budget_s) -> bool:
+    if strategy == "auto":
+        return True
+    chosen = strategy is not None or models is not None or d.get("strategy") or d.get("models")
+    return not chosen and trials is None and time_budget_s is not None
+
+
+def _run_experiment(cfg, X, y, info, show_progress: bool, journal=None) -> Results:
     from .evaluate import make_folds
     from .experiment import build_space, resolve
+    from .journal import ExperimentInterrupted
     from .objective import PipelineObjective
     from .pipeline import build_pipeline
+    from .resume import required_kinds, run_journal, save_interrupted
     from .runner import run_search
 
+    if journal is None:  # a new run (ac.resume passes the journal it continues)
+        journal = run_journal(cfg, X, y, info)
     mode = metric_mode(cfg.metric)
     X_test = y_test = None
     if cfg.test_size:
@@ -182,21 +226,39 @@ def _run_experiment(cfg, X, y, info, show_progress: bool) -> Results:
     space = build_space(cfg)
     strategy = cfg.strategy.build(space, mode, derive_seed(cfg.seed, "strategy"))
     objective = PipelineObjective(cfg.model_dump(mode="json"), X, y, folds, cfg.task)
-    recorder = run_search(
-        objective,
-        space,
-        strategy,
-        n_trials=cfg.budget.trials,
-        time_budget_s=cfg.budget.time_s,
-        mode=mode,
-        metric_name=cfg.metric,
-        cpu=cfg.resources.cpu,
-        gpu=cfg.resources.gpu,
-        seed=cfg.seed,
-        address=cfg.address,
-        scheduler=cfg.scheduler,
-        show_progress=show_progress,
-    )
+    try:
+        recorder = run_search(
+            objective,
+            space,
+            strategy,
+            n_trials=cfg.budget.trials,
+            time_budget_s=cfg.budget.time_s,
+            mode=mode,
+            metric_name=cfg.metric,
+            cpu=cfg.resources.cpu,
+            gpu=cfg.resources.gpu,
+            seed=cfg.seed,
+            address=cfg.address,
+            scheduler=cfg.scheduler,
+            show_progress=show_progress,
+            max_concurrent=cfg.resources.max_concurrent,
+            memory_mb=cfg.resources.memory_mb,
+            retries=cfg.faults.retries,
+            trial_timeout_s=cfg.faults.trial_timeout_s,
+            required_kinds=required_kinds(cfg),
+            journal=journal,
+        )
+    except ExperimentInterrupted as exc:  # keep what finished; `automl resume` does the rest
+        save_interrupted(
+            exc,
+            cfg.results_dir,
+            strategy=cfg.strategy.kind,
+            names=space.names,
+            metric=cfg.metric,
+            mode=mode,
+            config=cfg,
+        )
+        raise
     table = build_table(recorder.trials.values(), cfg.strategy.kind, space.names)
     best_rec = recorder.best(mode)
     results = Results(
@@ -215,6 +277,12 @@ def _run_experiment(cfg, X, y, info, show_progress: bool) -> Results:
             dict(best_rec.params),
             cfg.metric,
         )
+        if cfg.cleaning_gain:
+            from .before_after import compare_cleaning
+
+            results.info["cleaning_gain"] = compare_cleaning(
+                X, y, cfg.task, cfg.metric, folds, resolve(cfg, best_rec.params), best_rec.seed
+            )
         pipe = build_pipeline(
             resolve(cfg, best_rec.params), cfg.task, seed=best_rec.seed, n_jobs=-1
         )
@@ -288,14 +356,24 @@ def tune(
     scheduler: Any = None,
     show_progress: bool = True,
     results_dir: str | Path | None = None,
+    max_concurrent: int | None = None,
+    retries: int = 2,
+    trial_timeout_s: float | None = None,
+    memory_mb: float | None = None,
+    _journal: Any = None,
 ) -> Results:
     """Search ``space`` for the best ``objective(params)`` with the same strategies and runner.
 
     ``objective`` returns a number or a dict holding ``metric``; it may take a second argument
     ``report`` and call ``report(epoch=..., **metrics)`` once per epoch (for early-stopping
     schedulers). Runs on the embedded local Ray, or the cluster at ``address``.
+    ``max_concurrent``, ``retries``, ``trial_timeout_s`` and ``memory_mb`` are those of the
+    config's ``resources`` and ``faults`` tables. With ``results_dir`` the run keeps a journal
+    there and ``ac.resume(results_dir)`` finishes it after a crash or Ctrl-C.
     """
+    from .journal import ExperimentInterrupted
     from .plugins import get_registry
+    from .resume import save_interrupted, tune_journal
     from .runner import run_search
 
     if mode not in ("min", "max"):
@@ -311,21 +389,53 @@ def tune(
     except (KeyError, ValueError) as exc:
         raise ConfigError([f"strategy: {exc}"]) from None
     strat = spec.build(space, mode, derive_seed(seed, "strategy"))
-    recorder = run_search(
-        _FunctionObjective(objective, metric),
-        space,
-        strat,
-        n_trials=trials,
-        time_budget_s=time_budget_s,
-        mode=mode,
-        metric_name=metric,
-        cpu=cpu,
-        gpu=gpu,
-        seed=seed,
-        address=address,
-        scheduler=scheduler,
-        show_progress=show_progress,
+    limits = dict(
+        max_concurrent=max_concurrent,
+        retries=retries,
+        trial_timeout_s=trial_timeout_s,
+        memory_mb=memory_mb,
     )
+    journal = _journal or tune_journal(
+        results_dir,
+        objective,
+        space,
+        dict(
+            strategy=sdict,
+            trials=trials,
+            time_budget_s=time_budget_s,
+            metric=metric,
+            mode=mode,
+            seed=seed,
+            cpu=cpu,
+            gpu=gpu,
+            address=address,
+            scheduler=scheduler,
+            **limits,
+        ),
+    )
+    try:
+        recorder = run_search(
+            _FunctionObjective(objective, metric),
+            space,
+            strat,
+            n_trials=trials,
+            time_budget_s=time_budget_s,
+            mode=mode,
+            metric_name=metric,
+            cpu=cpu,
+            gpu=gpu,
+            seed=seed,
+            address=address,
+            scheduler=scheduler,
+            show_progress=show_progress,
+            journal=journal,
+            **limits,
+        )
+    except ExperimentInterrupted as exc:  # keep what finished; ac.resume does the rest
+        save_interrupted(
+            exc, results_dir, strategy=spec.kind, names=space.names, metric=metric, mode=mode
+        )
+        raise
     table = build_table(recorder.trials.values(), spec.kind, space.names)
     best = recorder.best(mode)
     results = Results(

@@ -56,7 +56,55 @@ def _cmd_run(args) -> int:
     _print_table(res)
     if "test_score" in res.info:
         print(f"test {res.metric} of the refit best pipeline: {res.info['test_score']:.4f}")
+    _write_report(res, results_dir)
     print(f"results: {results_dir}")
+    return 0
+
+
+def _cmd_resume(args) -> int:
+    from .journal import has_journal
+    from .resume import resume
+
+    if not has_journal(args.results_dir):
+        print(
+            f"automl: {args.results_dir} has no journal.jsonl: not the results folder of a run "
+            "that can be resumed",
+            file=sys.stderr,
+        )
+        return 2
+    res = resume(args.results_dir, address=args.address, show_progress=not args.quiet)
+    n_ok = int((res.table["status"] == "ok").sum())
+    print(f"\n{len(res.table)} trials, {n_ok} ok; best {res.metric} by trial:")
+    _print_table(res)
+    if "test_score" in res.info:
+        print(f"test {res.metric} of the refit best pipeline: {res.info['test_score']:.4f}")
+    if res.config is not None:  # an ac.tune run has no pipeline to report on
+        _write_report(res, args.results_dir)
+    print(f"results: {args.results_dir}")
+    return 0
+
+
+def _write_report(res, results_dir) -> None:
+    """PNG charts + report.html into the results folder; a report error never fails the run."""
+    try:
+        from .report import write_report
+
+        rep = write_report(res, results_dir)
+    except Exception as exc:  # the run's results are already on disk
+        print(f"automl: report not written: {exc}", file=sys.stderr)
+        return
+    for name, why in {**rep.skipped, **rep.failed}.items():
+        print(f"  chart {name} not drawn: {why}")
+    print(f"report: {rep.html} ({len(rep.images)} charts)")
+
+
+def _cmd_report(args) -> int:
+    from .report import load_results
+
+    if not Path(args.results_dir, "info.json").exists():
+        print(f"automl: {args.results_dir} is not a results folder (no info.json)", file=sys.stderr)
+        return 2
+    _write_report(load_results(args.results_dir), args.results_dir)
     return 0
 
 
@@ -113,15 +161,26 @@ def _cmd_demo(args) -> int:
         trials=args.trials,
         seed=0,
         test_size=0.25,
+        cleaning_gain=True,
         results_dir=args.results,
     )
     print()
+    from .autoclean import describe_chain
+
+    print(describe_chain(res.config.cleaners))
     for k in ("duplicates_dropped", "rows_without_target_dropped", "test_score"):
         if k in res.info:
             print(f"{k}: {res.info[k]}")
+    gain = res.info.get("cleaning_gain") or {}
+    if gain.get("gain") is not None:
+        print(
+            f"cleaning gain on the same folds: {gain['baseline_score']:.4f} (minimal "
+            f"preprocessing) -> {gain['cleaned_score']:.4f} (cleaned), {gain['gain']:+.4f}"
+        )
     print(f"\nthe {min(5, len(res.table))} best of {len(res.table)} trials:")
     _print_table(res)
-    print(f"results folder: {args.results}")
+    _write_report(res, args.results)
+    print(f"results folder: {args.results} (open report.html there)")
     return 0
 
 
@@ -139,6 +198,18 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--address", help="Ray cluster address (default: $RAY_ADDRESS or local)")
     r.add_argument("--quiet", action="store_true", help="no progress display")
     r.set_defaults(func=_cmd_run)
+
+    rs = sub.add_parser(
+        "resume", help="finish an interrupted run from its results folder (kept trials stay)"
+    )
+    rs.add_argument("results_dir", help="the results folder of the run (it holds journal.jsonl)")
+    rs.add_argument("--address", help="Ray cluster address (default: the run's, or local)")
+    rs.add_argument("--quiet", action="store_true", help="no progress display")
+    rs.set_defaults(func=_cmd_resume)
+
+    rp = sub.add_parser("report", help="write the charts and report.html of a results folder")
+    rp.add_argument("results_dir", help="a folder written by `automl run` (or Results.save)")
+    rp.set_defaults(func=_cmd_report)
 
     v = sub.add_parser("validate", help="check an experiment file without running it")
     v.add_argument("config")
@@ -173,8 +244,12 @@ def main(argv: list[str] | None = None) -> int:
     except PluginError as exc:
         print(f"automl: plugin error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("\nautoml: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        from .journal import ExperimentInterrupted
+
+        # an ExperimentInterrupted says what finished was kept and how to resume it
+        text = exc.message() if isinstance(exc, ExperimentInterrupted) else "interrupted"
+        print(f"\nautoml: {text}", file=sys.stderr)
         return 130
 
 

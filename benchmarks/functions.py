@@ -6,12 +6,12 @@ Each :class:`Problem` is minimised over a box; ``regret = f(best point) - f_min`
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
-__all__ = ["Problem", "PROBLEMS", "branin", "hartmann6", "levy", "mixed"]
+__all__ = ["Problem", "PROBLEMS", "SVC_DIGITS", "branin", "hartmann6", "levy", "mixed", "svc_error"]
 
 
 @dataclass(frozen=True)
@@ -19,7 +19,8 @@ class Problem:
     """A box-constrained minimisation problem.
 
     ``kinds`` says per dim "float", "int" or "choice"; choices take the values
-    ``range(int(high) + 1)`` and are compared by identity, not order.
+    ``range(int(high) + 1)`` and are compared by identity, not order. ``log``: every float dim
+    is searched on a log scale (the real task's C and gamma).
     """
 
     name: str
@@ -27,6 +28,7 @@ class Problem:
     f: Callable[[np.ndarray], float]
     f_min: float
     kinds: tuple[str, ...] = ()
+    log: bool = False
 
     @property
     def dim(self) -> int:
@@ -106,3 +108,27 @@ PROBLEMS: dict[str, Problem] = {
         ("float", "float", "int", "choice"),
     ),
 }
+
+
+_DIGITS: tuple | None = None
+
+
+def svc_error(x: np.ndarray) -> float:
+    """1 - 3-fold CV accuracy of an RBF SVC on scikit-learn's digits at ``C, gamma = x``.
+
+    The folds are fixed (shuffled once with seed 0), so the objective is deterministic.
+    """
+    global _DIGITS
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import StratifiedKFold, cross_val_score
+    from sklearn.svm import SVC
+
+    if _DIGITS is None:
+        X, y = load_digits(return_X_y=True)
+        _DIGITS = (X / 16.0, y, StratifiedKFold(3, shuffle=True, random_state=0))
+    X, y, cv = _DIGITS
+    acc = cross_val_score(SVC(C=float(x[0]), gamma=float(x[1])), X, y, cv=cv).mean()
+    return float(1.0 - acc)
+
+
+SVC_DIGITS = Problem("svc-digits", ((1e-3, 1e3), (1e-5, 1e1)), svc_error, 0.0, log=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..hookspecs import hookimpl
 from .cleaners import BUILTIN_CLEANERS
 from .models import BUILTIN_MODELS
+from .models_extra import EXTRA_MODELS
 from .regularizers import BUILTIN_REGULARIZERS
 from .strategies import BUILTIN_STRATEGIES
 
@@ -16,7 +17,7 @@ def automl_register_cleaners():
 
 @hookimpl
 def automl_register_models():
-    return list(BUILTIN_MODELS)
+    return list(BUILTIN_MODELS) + list(EXTRA_MODELS)
 
 
 @hookimpl

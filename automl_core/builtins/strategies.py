@@ -36,13 +36,14 @@ class RandomSpec(StrategySpec):
 class GPSpec(StrategySpec):
     """Gaussian-process Bayesian optimisation: Matern 5/2 ARD surrogate, log expected improvement.
 
-    ``n_initial`` space-filling (Sobol) points come first; by default ``min(10, 2 * dims + 1)``.
+    ``n_initial`` space-filling (Sobol) points come first; 0 (the default) means
+    ``min(10, 2 * dims + 1)``.
     Handles ints, choices and conditional dims, and proposes distinct points while other trials
     are still running.
     """
 
     kind: Literal["gp"] = "gp"
-    n_initial: int | None = Field(default=None, ge=1)
+    n_initial: int = Field(default=0, ge=0)
     n_candidates: int = Field(default=1024, ge=16)
     n_starts: int = Field(default=8, ge=1)
 
@@ -51,7 +52,7 @@ class GPSpec(StrategySpec):
             space,
             mode,
             seed,
-            n_initial=self.n_initial,
+            n_initial=self.n_initial or None,
             n_candidates=self.n_candidates,
             n_starts=self.n_starts,
         )

@@ -16,7 +16,8 @@ class TrialRecord:
 
     trial_id: int
     params: dict[str, Any]
-    status: str = "pending"  # pending | running | ok | failed | stopped early | timeout | cancelled
+    #: pending | running | ok | failed | stopped early | timeout | oom | cancelled
+    status: str = "pending"
     score: float | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
@@ -24,6 +25,8 @@ class TrialRecord:
     seed: int | None = None
     started_s: float | None = None
     finished_s: float | None = None
+    #: how many times it was launched (more than 1 after its worker or node died)
+    attempts: int = 1
 
 
 class Recorder:
@@ -34,12 +37,17 @@ class Recorder:
         self.trials: dict[int, TrialRecord] = {}
         self.history: list[dict[str, Any]] = []
         self.errors: dict[int, str] = {}
+        #: Ray Tune's list of its Trial objects (kept by a callback), to read an error's text
+        self.tune_trials: list[Any] = []
+        #: Ray node id -> the label of the node column (to name the node of a crashed trial)
+        self.node_names: dict[str, str] = {}
         self._lock = threading.Lock()
 
     # Ray Tune pickles the searcher (and so this) into its experiment state: drop the lock.
     def __getstate__(self):
         state = dict(self.__dict__)
         del state["_lock"]
+        state["tune_trials"] = []
         return state
 
     def __setstate__(self, state):
@@ -52,6 +60,21 @@ class Recorder:
     def add(self, rec: TrialRecord) -> None:
         with self._lock:
             self.trials[rec.trial_id] = rec
+
+    def error_text(self, tune_id: str) -> str:
+        """The last error Ray Tune stored for its trial ``tune_id`` (its error file)."""
+        for t in self.tune_trials:
+            if t.trial_id != tune_id:
+                continue
+            path = getattr(t, "error_file", None)
+            try:
+                with open(path) as f:
+                    text = f.read()
+            except (OSError, TypeError):
+                break
+            # the file holds every failure of the trial, each after a "Failure # n" line
+            return text.rsplit("Failure # ", 1)[-1].split("\n", 1)[-1].strip()[-2000:]
+        return "the trial's worker died"
 
     def done(self) -> list[TrialRecord]:
         return [r for r in self.trials.values() if r.status not in ("pending", "running")]

@@ -1,27 +1,57 @@
-"""The one adapter from an ask/tell :class:`~automl_core.Strategy` onto Ray Tune's Searcher."""
+"""The one adapter from an ask/tell :class:`~automl_core.Strategy` onto Ray Tune's Searcher.
+
+It also owns what happens to a trial between ask and tell: retries when its worker or node
+dies, the "timeout" / "oom" statuses of trials ended by their limits, and the journal lines
+and strategy snapshots that let a run resume (see :mod:`automl_core.journal`).
+"""
 
 from __future__ import annotations
 
 import math
 import pickle
+import re
+import time
+from collections import deque
 from typing import Any
 
 from ray.tune.search import Searcher
 
+from ..journal import FINAL_STATUSES, Journal, ResumeState, normalise
 from ..progress import Progress
 from ..seeds import derive_seed
 from ..space import SearchSpace
 from ..strategies.base import Outcome, Strategy
 from .records import Recorder, TrialRecord
 
-__all__ = ["StrategySearcher"]
+__all__ = ["StrategySearcher", "classify_error"]
+
+#: what Ray says when its memory monitor kills a worker (ray.exceptions.OutOfMemoryError)
+_OOM_MARKERS = ("OutOfMemoryError", "running low on memory", "due to memory pressure")
+
+
+_NODE_ID = re.compile(r"(?:Node Id|node_id|NodeID)[:=]\s*([0-9a-f]{56})", re.IGNORECASE)
+
+
+def node_from_error(text: str, names: dict[str, str]) -> str | None:
+    """The node a crashed trial ran on, from the id in Ray's error text ("Node Id: ...")."""
+    m = _NODE_ID.search(text)
+    if m is None:
+        return None
+    return names.get(m.group(1), m.group(1)[:8])
+
+
+def classify_error(text: str) -> str:
+    """``"oom"`` for a worker killed for memory, else ``"crash"`` (retried if retries are left)."""
+    return "oom" if any(m in text for m in _OOM_MARKERS) else "crash"
 
 
 class StrategySearcher(Searcher):
     """``suggest`` → ``strategy.ask``; ``on_trial_complete`` → record + ``strategy.tell``.
 
     Trials are numbered 0, 1, 2... in the order they are asked; that number is the trial id of
-    the results table and the key the strategy sees.
+    the results table and the key the strategy sees. A trial run again (a retry after its
+    worker died, or a re-run after a resume) keeps its id, params and seed, and the strategy
+    is told about it once, when it is over.
     """
 
     def __init__(
@@ -33,6 +63,11 @@ class StrategySearcher(Searcher):
         seed: int,
         mode: str,
         progress: Progress | None = None,
+        *,
+        retries: int = 0,
+        trial_timeout_s: float | None = None,
+        journal: Journal | None = None,
+        resume: ResumeState | None = None,
     ):
         super().__init__(metric="score", mode=mode)
         self.strategy = strategy
@@ -41,28 +76,86 @@ class StrategySearcher(Searcher):
         self.n_trials = n_trials
         self.seed = seed
         self.progress = progress
-        self._ids: dict[str, int] = {}
+        self.retries = retries
+        self.trial_timeout_s = trial_timeout_s
+        self.journal = journal
+        self.stopping = False  # set on Ctrl-C / end of budget: trials ending now are unfinished
+        self._ids: dict[str, int] = {}  # Ray Tune trial id -> our trial id
+        self._launched: dict[int, float] = {}  # our trial id -> perf_counter at launch
+        self._queue: deque[int] = deque()  # trials to run (again) before asking for new ones
         self._next = 0
+        self._exhausted = False
+        if resume is not None:
+            self._restore(resume)
+
+    # -- resume -------------------------------------------------------------------------------
+
+    def _restore(self, state: ResumeState) -> None:
+        for n, e in state.finished.items():
+            self.recorder.add(
+                TrialRecord(
+                    n,
+                    e["params"],
+                    status=e["status"],
+                    score=e.get("score"),
+                    metrics=e.get("metrics") or {},
+                    error=e.get("error"),
+                    node=e.get("node"),
+                    seed=e.get("seed"),
+                    started_s=e.get("started_s"),
+                    finished_s=e.get("finished_s"),
+                    attempts=e.get("attempts", 1),
+                )
+            )
+            self.recorder.history.extend(e.get("history") or [])
+        for n, params, seed in state.rerun:
+            self.recorder.add(TrialRecord(n, params, status="pending", seed=seed, attempts=0))
+            self._queue.append(n)
+        self._next = state.next_id
+
+    # -- Searcher ----------------------------------------------------------------------------
+
+    def _launch(self, tune_id: str, n: int) -> dict[str, Any]:
+        rec = self.recorder.trials[n]
+        rec.status = "running"
+        rec.attempts += 1
+        rec.started_s = self.recorder.now()
+        rec.error = None
+        self._ids[tune_id] = n
+        self._launched[n] = time.perf_counter()
+        if rec.attempts > 1:  # the history of a failed attempt is not this trial's
+            self.recorder.history[:] = [h for h in self.recorder.history if h["trial_id"] != n]
+        if self.journal is not None:
+            self.journal.append("launch", trial_id=n, attempt=rec.attempts)
+        return {"params": rec.params, "trial": n, "seed": rec.seed}
+
+    def _busy(self) -> bool:
+        return bool(self._launched or self._queue)
 
     def suggest(self, trial_id: str) -> dict[str, Any] | str | None:
-        if self.n_trials is not None and self._next >= self.n_trials:
+        if self.stopping:
             return Searcher.FINISHED
+        if self._queue:
+            return self._launch(trial_id, self._queue.popleft())
+        if self._exhausted or (self.n_trials is not None and self._next >= self.n_trials):
+            # not FINISHED while a trial may still fail and need a retry: Ray Tune never asks
+            # a finished searcher again
+            return None if self._busy() else Searcher.FINISHED
         n = self._next
-        params = self.strategy.ask(str(n))
-        if params is None:
-            return Searcher.FINISHED
+        point = self.strategy.ask(str(n))
+        if point is None:
+            self._exhausted = True
+            return None if self._busy() else Searcher.FINISHED
         self._next += 1
-        full = self.space.with_constants(params)
-        rec = TrialRecord(
-            n,
-            full,
-            status="running",
-            seed=derive_seed(self.seed, "trial", n),
-            started_s=self.recorder.now(),
-        )
-        self.recorder.add(rec)
-        self._ids[trial_id] = n
-        return {"params": full, "trial": n, "seed": rec.seed}
+        full = self.space.with_constants(point)
+        seed = derive_seed(self.seed, "trial", n)
+        self.recorder.add(TrialRecord(n, full, status="pending", seed=seed, attempts=0))
+        if self.journal is not None:
+            self.journal.append(
+                "ask", trial_id=n, point=normalise(point), params=normalise(full), seed=seed
+            )
+            self._snapshot()
+        return self._launch(trial_id, n)
 
     def on_trial_result(self, trial_id: str, result: dict) -> None:
         n = self._ids.get(trial_id)
@@ -77,16 +170,42 @@ class StrategySearcher(Searcher):
                     )
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False):
-        n = self._ids.get(trial_id)
+        n = self._ids.pop(trial_id, None)
         if n is None:
             return
+        launched = self._launched.pop(n, time.perf_counter())
         rec = self.recorder.trials[n]
-        rec.finished_s = self.recorder.now()
         result = result or {}
-        rec.node = result.get("node") or result.get("hostname")
+        if self.stopping and not result.get("final"):
+            return  # cut short by Ctrl-C or the end of the budget: unfinished, not failed
+        rec.finished_s = self.recorder.now()
+        rec.node = result.get("node") or rec.node
         if error:
-            rec.status = "failed"
-            rec.error = self.recorder.errors.get(n) or "the trial's worker crashed"
+            text = self.recorder.error_text(trial_id)
+            rec.node = node_from_error(text, self.recorder.node_names) or rec.node
+            elapsed = time.perf_counter() - launched
+            if self.trial_timeout_s and elapsed >= self.trial_timeout_s:
+                # the watchdog ended a worker stuck in native code (see runner.limits)
+                rec.status = "timeout"
+                rec.error = (
+                    f"ran past its time limit of {self.trial_timeout_s:g} s; its worker was "
+                    "ended (stuck in a call the timeout could not interrupt)"
+                )
+            elif classify_error(text) == "oom":
+                rec.status = "oom"
+                rec.error = "Ray's memory monitor killed the worker (the node ran low on memory)"
+                rec.error += f"\n{text}"[-2000:]
+            elif rec.attempts <= self.retries:
+                rec.status = "pending"
+                rec.error = text
+                self._queue.append(n)
+                if self.journal is not None:
+                    self.journal.append("retry", trial_id=n, attempt=rec.attempts, error=text)
+                return
+            else:
+                rec.status = "failed"
+                tries = f" (after {rec.attempts} attempts)" if rec.attempts > 1 else ""
+                rec.error = f"the trial's worker or node died{tries}: {text}"[-2000:]
         elif result.get("final"):
             rec.status = result.get("status", "ok")
             rec.error = result.get("error")
@@ -100,13 +219,35 @@ class StrategySearcher(Searcher):
             # ended by the scheduler (ASHA/HyperBand) after an intermediate report
             rec.status = "stopped early"
             score = result.get("score")
-            rec.score = (
-                float(score) if isinstance(score, (int, float)) and math.isfinite(score) else None
-            )
+            ok = isinstance(score, (int, float)) and math.isfinite(score)
+            rec.score = float(score) if ok else None
         if rec.status == "ok" and rec.score is None:
             rec.status = "failed"
             rec.error = rec.error or "the score is NaN"
-        self.strategy.tell(str(n), Outcome(rec.score, rec.status, rec.metrics))
+        self._finish(rec)
+
+    def _finish(self, rec: TrialRecord) -> None:
+        """Journal the row, then tell the strategy, then snapshot it (the replay order)."""
+        assert rec.status in FINAL_STATUSES, rec.status
+        if self.journal is not None:
+            self.journal.append(
+                "trial",
+                trial_id=rec.trial_id,
+                status=rec.status,
+                score=rec.score,
+                metrics=rec.metrics,
+                error=rec.error,
+                node=rec.node,
+                seed=rec.seed,
+                params=rec.params,
+                started_s=rec.started_s,
+                finished_s=rec.finished_s,
+                attempts=rec.attempts,
+                history=[h for h in self.recorder.history if h["trial_id"] == rec.trial_id],
+            )
+        self.strategy.tell(str(rec.trial_id), Outcome(rec.score, rec.status, rec.metrics))
+        if self.journal is not None:
+            self._snapshot()
         if self.progress is not None:
             done = self.recorder.done()
             best = self.recorder.best(self.mode)
@@ -116,6 +257,9 @@ class StrategySearcher(Searcher):
                 best.score if best else None,
                 best.trial_id if best else None,
             )
+
+    def _snapshot(self) -> None:
+        self.journal.save_strategy(self.strategy.state_dict(), next=self._next)
 
     def save(self, checkpoint_path: str) -> None:
         with open(checkpoint_path, "wb") as f:

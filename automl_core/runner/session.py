@@ -6,7 +6,7 @@ import logging
 import os
 import threading
 
-__all__ = ["ensure_ray", "TUNE_ENV"]
+__all__ = ["ensure_ray", "ensure_ray_env", "embedded_node_id", "TUNE_ENV"]
 
 #: set before Ray Tune is imported: no per-trial CSV/JSON/TensorBoard loggers (we keep our own
 #: records), no Ray console tables (our progress display replaces them), no experiment
@@ -19,9 +19,19 @@ TUNE_ENV = {
     "TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S": "0",
     "RAY_TRAIN_V2_ENABLED": "0",
     "TUNE_PRINT_ALL_TRIAL_ERRORS": "0",
+    # Ctrl-C is ours (runner.search._SigintHandler): Ray Tune's handler would end the loop
+    # without saying so, and the run could not tell an interruption from a finished budget
+    "TUNE_DISABLE_SIGINT_HANDLER": "1",
 }
 
 _lock = threading.Lock()
+_embedded_node_id: str | None = None
+
+
+def ensure_ray_env() -> None:
+    """Set :data:`TUNE_ENV` (values the user set win); call before importing ``ray.tune``."""
+    for k, v in TUNE_ENV.items():
+        os.environ.setdefault(k, v)
 
 
 def ensure_ray(
@@ -31,8 +41,7 @@ def ensure_ray(
 
     Does nothing when Ray is already initialised in this process (a notebook, a test fixture).
     """
-    for k, v in TUNE_ENV.items():
-        os.environ.setdefault(k, v)
+    ensure_ray_env()
     import ray
 
     with _lock:
@@ -51,4 +60,15 @@ def ensure_ray(
             # "local" starts a new embedded instance even if a `ray start` cluster runs here:
             # without it ray.init() would silently join that cluster.
             ray.init(address="local", num_cpus=num_cpus, num_gpus=num_gpus, **common)
+            global _embedded_node_id
+            _embedded_node_id = ray.get_runtime_context().get_node_id()
     return ray
+
+
+def embedded_node_id() -> str | None:
+    """The node of the Ray this process started itself (None: it joined one, or none yet).
+
+    That node's workers run this process's Python, so they have the same plugins; the
+    workers of a cluster started by ``ray start`` run whatever Python started it.
+    """
+    return _embedded_node_id

@@ -81,21 +81,25 @@ def maximize_log_ei(
     if not free.any():
         return X0, acq_values(gp, X0, best)
     X = X0.copy()
+    # Precondition: optimise z = x / lengthscale. The GP is a function of x / lengthscale, so
+    # in z every direction has the same curvature scale and L-BFGS-B converges in far fewer
+    # steps when the length scales differ by orders of magnitude (Optuna does the same).
+    ls = np.broadcast_to(1.0 / np.sqrt(gp.isl), X0.shape)[free]
 
-    def fun(flat: np.ndarray) -> tuple[float, np.ndarray]:
-        X[free] = flat
+    def fun(z: np.ndarray) -> tuple[float, np.ndarray]:
+        X[free] = z * ls
         mean, var, dmean, dvar = gp.predict(X, grad=True)
         val, gm, gv = log_ei(mean, var, best)
         g = gm[:, None] * dmean + gv[:, None] * dvar
-        return -float(val.sum()), -g[free]
+        return -float(val.sum()), -g[free] * ls
 
     res = minimize(
         fun,
-        X0[free],
+        X0[free] / ls,
         jac=True,
         method="L-BFGS-B",
-        bounds=[(0.0, 1.0)] * int(free.sum()),
+        bounds=list(zip(np.zeros_like(ls), 1.0 / ls)),
         options={"maxiter": maxiter},
     )
-    X[free] = np.clip(res.x, 0.0, 1.0)
+    X[free] = np.clip(res.x * ls, 0.0, 1.0)
     return X, acq_values(gp, X, best)

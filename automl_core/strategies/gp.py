@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 from scipy.stats import qmc
+from threadpoolctl import ThreadpoolController
 
 from ..space import SearchSpace
 from ._acquisition import acq_values, maximize_log_ei
@@ -34,6 +35,20 @@ from .base import Outcome, Strategy
 from .random_search import sample_point
 
 __all__ = ["GPStrategy"]
+
+_controller: ThreadpoolController | None = None
+
+
+def _one_blas_thread():
+    """A context that runs BLAS on one thread.
+
+    The matrices are tiny (tens of rows): threads buy nothing, and when trials or another
+    process keep the cores busy, spinning BLAS threads made single suggestions take seconds.
+    """
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=1, user_api="blas")
 
 
 class GPStrategy(Strategy):
@@ -71,12 +86,12 @@ class GPStrategy(Strategy):
         if self.enc.n_cols == 0:
             point: dict[str, Any] = {}
         elif (
-            self._n_design < self.n_initial
-            or sum(loss is not None for _, _, loss in self._obs) < 2
+            self._n_design < self.n_initial or sum(loss is not None for _, _, loss in self._obs) < 2
         ):
             point = self._next_design_point()
         else:
-            point = self._propose()
+            with _one_blas_thread():
+                point = self._propose()
         self._pending[trial_id] = point
         return dict(point)
 
@@ -155,7 +170,10 @@ class GPStrategy(Strategy):
             best = min(best, float(fantasy.min()))
         cands = self._candidates(gp.X[np.argsort(gp.y)[:5]])
         scores = acq_values(gp, cands, best)
-        order = np.argsort(-scores)[: self.n_starts]
+        # The best few candidates start the gradient ascent. Tried and dropped: roulette
+        # sampling of the starts (Optuna's), the incumbent as an extra start, 200 iterations,
+        # 2048 candidates: none improved the medians on Branin/Hartmann6 over 20 seeds.
+        order = np.argsort(-scores, kind="stable")[: self.n_starts]
         starts, _ = maximize_log_ei(gp, best, cands[order], enc.free_mask(cands[order]))
         if enc.is_cat.any():
             starts = self._switch_choices(gp, best, starts)

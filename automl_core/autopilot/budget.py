@@ -1,0 +1,59 @@
+"""How the autopilot spends a time budget: rows, folds, per-trial cap and the time kept back.
+
+The budget counts from the moment ``run`` is called (cleaning, Ray's start-up, the search, the
+refit and the ensemble all come out of it). The search gets what is left minus a reserve for the
+refit; each trial is capped so one slow fit cannot eat the budget; big tables are searched on a
+stratified subsample (cheap evaluations rank configurations nearly as well as full ones); small
+tables get more folds, because there a single split's noise is larger than the gaps between
+good configurations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+__all__ = ["Plan", "make_plan", "refit_estimate"]
+
+#: cells (rows x columns) searched per second of budget: ~9000 rows of 30 columns at 30 s
+CELLS_PER_BUDGET_S = 9_000
+MIN_SEARCH_ROWS = 2_000
+#: at most this many rows get 5 folds; more get 3
+FIVE_FOLD_ROWS = 1_000
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The decisions behind one autopilot run (reported in ``Results.info["autopilot"]``)."""
+
+    budget_s: float
+    search_rows: int  # rows the search cross-validates on (all training rows, or a subsample)
+    folds: int
+    trial_timeout_s: float
+    reserve_s: float  # kept back from the search for the refit (and ensemble) and wrap-up
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def make_plan(n_rows: int, n_cols: int, budget_s: float) -> Plan:
+    """The plan for a training table of ``n_rows`` x ``n_cols`` and ``budget_s`` seconds."""
+    cap = max(MIN_SEARCH_ROWS, int(CELLS_PER_BUDGET_S * budget_s / max(n_cols, 30)))
+    rows = min(n_rows, cap)
+    folds = 5 if rows <= FIVE_FOLD_ROWS else 3
+    # the refit of the best (or of an ensemble's members) on all rows: a tenth of the budget
+    # on small budgets, growing with the table's share of the search's rows
+    reserve = max(1.5, 0.08 * budget_s) * min(3.0, max(1.0, n_rows / max(rows, 1)) ** 0.5)
+    # a trial may take at most a quarter of the budget: a slow config cannot starve the rest
+    timeout = max(3.0, 0.25 * budget_s)
+    return Plan(budget_s, rows, folds, timeout, reserve)
+
+
+def refit_estimate(fit_time_s: float, folds: int, search_rows: int, n_rows: int) -> float:
+    """Seconds to fit once on ``n_rows`` rows, from a trial's summed fold fit time.
+
+    Each fold fitted ``(folds-1)/folds`` of the search rows; fit time is taken as linear in the
+    rows (a pessimistic bound for trees on 2 cores, close for linear models).
+    """
+    per_fold = fit_time_s / max(folds, 1)
+    fold_rows = search_rows * (folds - 1) / folds
+    return per_fold * n_rows / max(fold_rows, 1.0)

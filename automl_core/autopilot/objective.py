@@ -1,0 +1,89 @@
+"""The autopilot's trial: cross-validation that also returns out-of-fold predictions.
+
+The out-of-fold predictions (class probabilities, or values for regression) let the driver
+build an ensemble of the best trials after the search without fitting anything again: each
+row's prediction comes from a model that never saw it. They travel back as one base64 string
+of float32 (compact in Ray's result and not a column of the results table).
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import time
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+
+from ..evaluate import score
+from ..objective import PipelineObjective
+
+__all__ = ["AutopilotObjective", "encode_oof", "decode_oof", "OOF_KEY"]
+
+#: the metrics key holding the encoded out-of-fold predictions
+OOF_KEY = "oof"
+#: past this many floats (rows x classes) a trial sends no out-of-fold predictions
+MAX_OOF_VALUES = 2_000_000
+
+
+def encode_oof(values: np.ndarray) -> str:
+    arr = np.ascontiguousarray(values, dtype=np.float32)
+    shape = "x".join(str(s) for s in arr.shape)
+    return shape + ":" + base64.b64encode(arr.tobytes()).decode("ascii")
+
+
+def decode_oof(text: str) -> np.ndarray:
+    shape, data = text.split(":", 1)
+    dims = tuple(int(s) for s in shape.split("x"))
+    return np.frombuffer(base64.b64decode(data), dtype=np.float32).reshape(dims)
+
+
+def _fold_prediction(est, X, classes) -> np.ndarray:
+    """Probabilities over ``classes`` (one-hot of ``predict`` for a model without them)."""
+    if classes is None:
+        return np.asarray(est.predict(X), dtype=float)
+    out = np.zeros((len(X), len(classes)))
+    index = {c: i for i, c in enumerate(classes)}
+    if hasattr(est, "predict_proba"):
+        try:
+            proba = est.predict_proba(X)
+            for j, c in enumerate(est.classes_):
+                out[:, index[c]] = proba[:, j]
+            return out
+        except (AttributeError, NotImplementedError):
+            pass
+    for r, c in enumerate(est.predict(X)):
+        out[r, index[c]] = 1.0
+    return out
+
+
+class AutopilotObjective(PipelineObjective):
+    """Cross-validates like :class:`PipelineObjective`, plus out-of-fold predictions."""
+
+    def __call__(self, params: dict[str, Any], ctx) -> dict[str, Any]:
+        pipe = self.pipeline(params, seed=ctx.seed, n_jobs=ctx.cpus)
+        classes = np.unique(self.y.to_numpy()) if self.task == "classification" else None
+        width = 1 if classes is None else len(classes)
+        keep = len(self.y) * width <= MAX_OOF_VALUES
+        oof = np.zeros((len(self.y), width)) if keep else None
+        scores, fit_times = [], []
+        for tr, va in self.folds:
+            est = clone(pipe)
+            Xva, yva = self.X.iloc[va], self.y.iloc[va]
+            t0 = time.perf_counter()
+            est.fit(self.X.iloc[tr], self.y.iloc[tr])
+            fit_times.append(time.perf_counter() - t0)
+            scores.append(score(est, Xva, yva, self.cfg.metric))
+            if oof is not None:
+                oof[va] = _fold_prediction(est, Xva, classes).reshape(len(va), width)
+        out: dict[str, Any] = {
+            "score": float(np.mean(scores)),
+            "score_std": float(np.std(scores)),
+            "fit_time_s": float(np.sum(fit_times)),
+        }
+        if not math.isfinite(out["score"]):
+            raise FloatingPointError(f"{self.cfg.metric} is not finite on some fold: {scores}")
+        if oof is not None:
+            out[OOF_KEY] = encode_oof(oof)
+        return out

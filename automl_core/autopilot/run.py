@@ -1,0 +1,251 @@
+"""The autopilot run: plan the budget, search portfolio-first, ensemble, refit within budget."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..metrics import metric_mode
+from ..results import BestTrial, Results, build_table
+from ..seeds import derive_seed
+from .budget import Plan, make_plan, refit_estimate
+from .ensemble import ENSEMBLE_METRICS, EnsembleClassifier, EnsembleRegressor, greedy_ensemble
+from .objective import OOF_KEY, AutopilotObjective, decode_oof
+from .portfolio import autopilot_models, portfolio
+from .strategy import PortfolioStrategy, portfolio_point
+
+__all__ = ["run_autopilot", "autopilot_config"]
+
+#: the models a fallback fits when no trial finished in time (fast on any table)
+_LINEAR = ("logistic_regression", "linear_regression")
+#: at most this many of the best trials are candidates for the ensemble
+ENSEMBLE_CANDIDATES = 12
+
+
+def autopilot_config(cfg):
+    """``cfg`` with the autopilot's models (the config the workers validate again)."""
+    from ..config import parse_config
+
+    d = cfg.model_dump(mode="json", exclude_none=True)
+    d["models"] = autopilot_models(cfg.task)
+    d["strategy"] = {"kind": "random"}  # recorded only: the autopilot's strategy drives the run
+    return parse_config(d)
+
+
+def _cpu_count() -> int:
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _subsample(X, y, rows: int, task: str, seed: int):
+    if rows >= len(X):
+        return X, y
+    from sklearn.model_selection import train_test_split
+
+    strat = y if task == "classification" and y.value_counts().min() >= 2 else None
+    Xs, _, ys, _ = train_test_split(X, y, train_size=rows, stratify=strat, random_state=seed)
+    return Xs, ys
+
+
+def run_autopilot(
+    cfg,
+    X: pd.DataFrame,
+    y: pd.Series,
+    info: dict[str, Any],
+    *,
+    time_budget_s: float,
+    started: float | None = None,
+    trials: int | None = None,
+    show_progress: bool = True,
+    ensemble: bool = True,
+    workers: int | None = None,
+) -> Results:
+    """Run the default experiment on the cleaned table ``X``/``y`` within ``time_budget_s``.
+
+    ``started`` is the ``time.perf_counter()`` at which the user's call began (the budget
+    counts from there); ``trials`` optionally caps the number of trials too. On one machine
+    (no ``address``) trials run on a warm local process pool of ``workers`` (default: the CPUs
+    this process may use), one per CPU; on a cluster they go through the runner on Ray.
+    """
+    from threadpoolctl import threadpool_limits
+
+    from ..api import _split_test
+    from ..evaluate import make_folds
+    from ..experiment import build_space, resolve
+    from ..pipeline import build_pipeline
+    from .local import fit_all, kill_workers, run_local, warm_up
+
+    started = time.perf_counter() if started is None else started
+    deadline = started + time_budget_s
+    cfg = autopilot_config(cfg)
+    workers = workers or _cpu_count()
+    if cfg.address is None:
+        warm_up(workers)  # workers import while the driver plans
+    mode = metric_mode(cfg.metric)
+    X_test = y_test = None
+    if cfg.test_size:
+        X, X_test, y, y_test = _split_test(X, y, cfg)
+        info["test_rows"] = int(len(X_test))
+    plan = make_plan(len(X), X.shape[1], time_budget_s)
+    Xs, ys = _subsample(X, y, plan.search_rows, cfg.task, derive_seed(cfg.seed, "subsample"))
+    folds = make_folds(ys, cfg.task, plan.folds, True, None, derive_seed(cfg.seed, "folds"))
+    space = build_space(cfg)
+    labels = set(space.dim("model").domain.values) if "model" in space.names else set()
+    starts = [
+        portfolio_point(space, kind, values)
+        for kind, values in portfolio(cfg.task, X.shape[1])
+        if kind in labels
+    ]
+    strategy = PortfolioStrategy(space, mode, derive_seed(cfg.seed, "strategy"), starts)
+    objective = AutopilotObjective(cfg.model_dump(mode="json"), Xs, ys, folds, cfg.task)
+    if cfg.address is None:
+        search_s = max(1.0, deadline - time.perf_counter() - plan.reserve_s)
+        recorder, stuck = run_local(
+            objective,
+            strategy,
+            space,
+            deadline=time.perf_counter() + search_s,
+            workers=workers,
+            seed=cfg.seed,
+            n_trials=trials,
+            trial_timeout_s=plan.trial_timeout_s,
+        )
+    else:  # a cluster: trials go through the runner on Ray
+        stuck = False
+        from ..runner import ensure_ray, run_search
+
+        ensure_ray(cfg.address)  # its start-up counts against the budget
+        search_s = max(1.0, deadline - time.perf_counter() - plan.reserve_s)
+        recorder = run_search(
+            objective,
+            space,
+            strategy,
+            n_trials=trials,
+            time_budget_s=search_s,
+            mode=mode,
+            metric_name=cfg.metric,
+            cpu=cfg.resources.cpu,
+            gpu=cfg.resources.gpu,
+            seed=cfg.seed,
+            address=cfg.address,
+            show_progress=show_progress,
+            trial_timeout_s=plan.trial_timeout_s,
+        )
+    search_done = time.perf_counter()
+    # the out-of-fold predictions are for the ensemble, not columns of the table
+    oof = {n: rec.metrics.pop(OOF_KEY, None) for n, rec in recorder.trials.items()}
+    table = build_table(recorder.trials.values(), "autopilot", space.names)
+    results = Results(
+        table=table,
+        metric=cfg.metric,
+        mode=mode,
+        history=pd.DataFrame(recorder.history, columns=["trial_id", "epoch", "metric", "value"]),
+        config=cfg,
+        info={**info, "task": cfg.task, "rows": int(len(X))},
+    )
+    best_rec = recorder.best(mode)
+    auto: dict[str, Any] = {
+        **plan.as_dict(),
+        "search_s": round(search_s, 2),
+        "search_done_s": round(search_done - started, 2),
+        "trials": len(recorder.done()),
+    }
+    results.info["autopilot"] = auto
+    if best_rec is None:
+        # nothing finished in time (a tiny budget, a cold start on a busy machine): fit the
+        # cheapest portfolio configuration (linear) on the searched rows, one thread, so the
+        # user still gets a model, quickly
+        cheap = [p for p in starts if p.get("model") in _LINEAR] or starts[:1]
+        pipe = build_pipeline(resolve(cfg, space.with_constants(cheap[0])), cfg.task, seed=0)
+        with threadpool_limits(1):
+            results.best_pipeline = pipe.fit(Xs, ys)
+        auto["fallback"] = True
+        _test_score(results, X_test, y_test, cfg.metric)
+        return results
+    results.best = BestTrial(
+        best_rec.trial_id,
+        best_rec.score,
+        best_rec.metrics.get("score_std"),
+        dict(best_rec.params),
+        cfg.metric,
+    )
+
+    def refit(recs):
+        """Refit ``recs`` on all rows, or on the searched rows when that would not fit in time
+        (a big table searched on a subsample); on the pool when running locally."""
+        est = sum(
+            refit_estimate(r.metrics.get("fit_time_s", 0.0), plan.folds, len(Xs), len(X))
+            for r in recs
+        ) / min(len(recs), workers)
+        full = est <= deadline - time.perf_counter() or len(Xs) == len(X)
+        Xf, yf = (X, y) if full else (Xs, ys)
+        auto["refit_rows"] = int(len(Xf))
+        pipes = [
+            build_pipeline(resolve(cfg, r.params), cfg.task, seed=r.seed, n_jobs=1) for r in recs
+        ]
+        if cfg.address is None and not stuck:
+            return fit_all(pipes, Xf, yf, workers)
+        with threadpool_limits(1):  # see local.fit_all
+            return [p.fit(Xf, yf) for p in pipes]
+
+    members = _choose_ensemble(recorder, oof, ys, cfg, mode, plan, len(Xs), len(X), deadline)
+    if ensemble and members:
+        auto["ensemble"] = {int(n): int(w) for n, w in members["weights"].items()}
+        auto["ensemble_oof_score"] = members["score"]
+        recs = [recorder.trials[n] for n in members["weights"]]
+        cls = EnsembleClassifier if cfg.task == "classification" else EnsembleRegressor
+        results.best_pipeline = cls(refit(recs), [members["weights"][r.trial_id] for r in recs])
+    else:
+        results.best_pipeline = refit([best_rec])[0]
+    if stuck:
+        kill_workers()
+    auto["refit_done_s"] = round(time.perf_counter() - started, 2)
+    _test_score(results, X_test, y_test, cfg.metric)
+    if cfg.results_dir:
+        results.save(cfg.results_dir)
+    return results
+
+
+def _test_score(results: Results, X_test, y_test, metric: str) -> None:
+    from ..evaluate import score
+
+    if X_test is None:
+        return
+    results.info["test_score"] = score(results.best_pipeline, X_test, y_test, metric)
+    results.test_predictions = pd.DataFrame(
+        {"y_true": y_test.to_numpy(), "y_pred": results.best_pipeline.predict(X_test)},
+        index=X_test.index,
+    )
+
+
+def _choose_ensemble(recorder, oof, ys, cfg, mode, plan: Plan, n_search, n_rows, deadline):
+    """Greedy ensemble of the best trials when it beats the best one out of fold and its
+    members' refits fit in the time left; else None."""
+    if cfg.metric not in ENSEMBLE_METRICS:
+        return None
+    ok = [r for r in recorder.done() if r.status == "ok" and oof.get(r.trial_id)]
+    ok.sort(key=lambda r: r.score, reverse=mode == "max")
+    ok = ok[:ENSEMBLE_CANDIDATES]
+    if len(ok) < 2:
+        return None
+    preds = [decode_oof(oof[r.trial_id]).astype(float) for r in ok]
+    y = ys.to_numpy()
+    classes = np.unique(y) if cfg.task == "classification" else None
+    weights, ens_score = greedy_ensemble(preds, y, cfg.metric, classes)
+    single = greedy_ensemble(preds[:1], y, cfg.metric, classes, max_steps=0)[1]
+    if len(weights) < 2 or ens_score <= single:
+        return None
+    cost = sum(
+        refit_estimate(ok[i].metrics.get("fit_time_s", 0.0), plan.folds, n_search, n_rows)
+        for i in weights
+    )
+    if cost > deadline - time.perf_counter():
+        return None
+    return {"weights": {ok[i].trial_id: w for i, w in weights.items()}, "score": ens_score}

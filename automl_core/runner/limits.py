@@ -1,0 +1,133 @@
+"""Per-trial limits enforced inside the worker process: wall time and memory.
+
+Time: Ray Tune runs a function trainable in a thread of the actor, and signals only reach the
+main thread, so ``SIGALRM`` cannot interrupt it. A watchdog thread instead raises
+:class:`TrialTimeout` in the trial's thread (``PyThreadState_SetAsyncExc``). That lands at the
+next Python bytecode: it stops Python loops and code between library calls (the tree loop of a
+forest, the epoch loop of a net), not one long C call. If the trial is still running
+``grace_s`` later, the watchdog ends the worker process; the driver sees a dead worker past the
+time limit and records "timeout" (see ``searcher.StrategySearcher``), not a crash to retry.
+
+Memory: ``RLIMIT_DATA`` (heap and private anonymous mappings, Linux >= 4.7) is set to what the
+worker already uses plus the trial's allowance, so an allocation past it raises ``MemoryError``
+inside the trial and the row reads "oom" while the worker lives on. ``RLIMIT_AS`` would also count
+Ray's shared-memory object store mapping and thread stacks reservations, which are not the
+trial's memory. The limit is per process: it bounds this trial's own growth, not loky children.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+
+__all__ = ["TrialTimeout", "TrialLimits", "TIMEOUT_EXIT_CODE"]
+
+#: exit status of a worker ended by the watchdog (visible in Ray's worker logs)
+TIMEOUT_EXIT_CODE = 124
+
+
+class TrialTimeout(BaseException):
+    """Raised in a trial's thread at its time limit.
+
+    A ``BaseException`` (like ``KeyboardInterrupt``) so objective code that catches
+    ``Exception`` per fold or per model does not swallow it and carry on.
+    """
+
+
+def _vm_data_bytes() -> int | None:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmData:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def _async_raise(thread_id: int, exc: type[BaseException] | None) -> None:
+    """Raise ``exc`` in thread ``thread_id`` at its next bytecode (None clears a pending one)."""
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(
+        ctypes.c_ulong(thread_id), ctypes.py_object(exc) if exc is not None else None
+    )
+
+
+class TrialLimits:
+    """Arm the limits for the calling thread; :meth:`disarm` (idempotent) lifts them.
+
+    Use::
+
+        limits = TrialLimits(timeout_s, memory_mb).arm()
+        try:
+            ...  # the trial
+        finally:
+            limits.disarm()
+
+    ``timed_out`` tells afterwards whether the watchdog fired.
+    """
+
+    def __init__(
+        self, timeout_s: float | None, memory_mb: float | None, grace_s: float | None = None
+    ):
+        self.timeout_s = timeout_s
+        self.memory_mb = memory_mb
+        self.grace_s = grace_s if grace_s is not None else 2.0 + 0.05 * (timeout_s or 0)
+        self.timed_out = False
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._armed = False
+        self._thread_id = 0
+        self._old_rlimit: tuple[int, int] | None = None
+
+    def arm(self) -> TrialLimits:
+        self._thread_id = threading.get_ident()
+        self._armed = True
+        if self.memory_mb:
+            self._set_memory_limit()
+        if self.timeout_s:
+            threading.Thread(target=self._watch, name="automl-trial-watchdog", daemon=True).start()
+        return self
+
+    def _set_memory_limit(self) -> None:
+        import resource
+
+        base = _vm_data_bytes()
+        if base is None:  # not Linux: no per-trial memory limit
+            return
+        soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        limit = base + int(self.memory_mb * 2**20)
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, hard))
+        self._old_rlimit = (soft, hard)
+
+    def _watch(self) -> None:
+        if self._done.wait(self.timeout_s):
+            return
+        with self._lock:
+            if self._done.is_set():
+                return
+            self.timed_out = True
+            _async_raise(self._thread_id, TrialTimeout)
+        if self._done.wait(self.grace_s):
+            return
+        # stuck in one C call that the exception cannot interrupt: end the worker; Ray starts a
+        # fresh one for the next trial
+        os._exit(TIMEOUT_EXIT_CODE)
+
+    def disarm(self) -> None:
+        """Stop the watchdog and restore the memory limit; clears a timeout not yet delivered."""
+        if not self._armed:
+            return
+        with self._lock:
+            self._done.set()
+            if self.timed_out:
+                # the exception may still be pending in this thread: do not let it escape later
+                _async_raise(self._thread_id, None)
+        self._armed = False
+        if self._old_rlimit is not None:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_DATA, self._old_rlimit)
+            self._old_rlimit = None

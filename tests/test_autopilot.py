@@ -1,0 +1,178 @@
+"""The autopilot (issue 8): portfolio, plan, strategy, ensemble, cleaning, and the budget kept."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import automl_core as ac
+from automl_core.autopilot import (
+    PortfolioStrategy,
+    autopilot_config,
+    autopilot_models,
+    greedy_ensemble,
+    make_plan,
+    portfolio,
+    portfolio_point,
+)
+from automl_core.autopilot.budget import refit_estimate
+from automl_core.autopilot.cleaning import autopilot_cleaners
+from automl_core.autopilot.objective import decode_oof, encode_oof
+from automl_core.builtins.models_extra import EXTRA_MODELS
+from automl_core.config import parse_config
+from automl_core.experiment import build_space
+from automl_core.plugins import get_registry
+from automl_core.strategies.base import Outcome
+from automl_core.testing import check_spec, check_strategy
+
+TASKS = ["classification", "regression"]
+
+
+def _space(task: str):
+    cfg = parse_config({"target": "y", "task": task, "models": autopilot_models(task)})
+    return build_space(cfg)
+
+
+@pytest.mark.parametrize("cls", EXTRA_MODELS, ids=lambda c: c.__name__)
+def test_extra_models_conform(cls):
+    check_spec(cls())
+    for task in TASKS:
+        if task in cls.tasks:
+            check_spec(cls.default_search(task))
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_portfolio_configs_are_valid_specs(task):
+    registry = get_registry()
+    for kind, values in portfolio(task, n_features=12):
+        fields = {k: v for k, v in values.items() if "." not in k}
+        spec = registry.get("model", kind)(**fields)  # validates every value
+        assert spec.is_resolved() and task in spec.tasks
+        assert type(spec).model_validate(spec.model_dump(mode="json")) == spec
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_portfolio_points_sit_in_the_space_unchanged(task):
+    space = _space(task)
+    for kind, values in portfolio(task, n_features=12):
+        point = portfolio_point(space, kind, values)  # check_point inside
+        for field, v in values.items():
+            got = point[f"{kind}.{field}"]
+            assert got == (v if isinstance(v, str) else pytest.approx(v, rel=1e-6)), (kind, field)
+
+
+def test_the_plan_asks_known_good_configs_first():
+    space = _space("classification")
+    starts = [portfolio_point(space, k, v) for k, v in portfolio("classification", 12)]
+    strat = PortfolioStrategy(space, "max", seed=0, starts=starts)
+    asked = []
+    for i in range(len(starts) + 15):
+        p = strat.ask(str(i))
+        space.check_point(p)
+        asked.append(p)
+        strat.tell(str(i), Outcome(float(p["model"] == "svc") + 0.01 * i))
+    assert asked[: len(starts)] == starts
+    assert starts[0]["model"] == "hist_gradient_boosting"
+    # after the portfolio the search leans on the best model (svc here) but still explores
+    later = [p["model"] for p in asked[len(starts) :]]
+    assert later.count("svc") >= len(later) // 3
+    assert len({tuple(sorted(p.items())) for p in asked}) == len(asked)  # no repeats
+
+
+def test_portfolio_strategy_conforms():
+    check_strategy(lambda space, seed: PortfolioStrategy(space, "max", seed))
+
+
+def test_plan_subsamples_big_tables_and_keeps_time_back():
+    small = make_plan(300, 10, 30)
+    assert small.search_rows == 300 and small.folds == 5
+    big = make_plan(1_000_000, 50, 30)
+    assert big.search_rows < 20_000 and big.folds == 3
+    assert big.reserve_s > small.reserve_s >= 1.5
+    assert big.trial_timeout_s <= 0.25 * 30 + 1e-9
+    assert refit_estimate(3.0, 3, 900, 900) == pytest.approx(1.5)
+
+
+def test_greedy_ensemble_beats_single_only_when_it_can():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 400)
+    classes = np.array([0, 1])
+
+    def noisy(flip):  # one-hot predictions, each right on a different 75% of the rows
+        wrong = rng.random(len(y)) < flip
+        lab = np.where(wrong, 1 - y, y)
+        return np.eye(2)[lab] * 0.6 + 0.2
+
+    preds = [noisy(0.25) for _ in range(5)]
+    weights, score = greedy_ensemble(preds, y, "accuracy", classes)
+    single = float(np.mean(np.argmax(preds[0], 1) == y))
+    assert score > single + 0.05 and len(weights) >= 3
+    # the same model five times: nothing to gain, the ensemble is the single model
+    weights, score = greedy_ensemble([preds[0]] * 5, y, "accuracy", classes)
+    assert weights == {0: 1} and score == pytest.approx(single)
+    reg = greedy_ensemble([y + rng.normal(0, 1, len(y)) for _ in range(4)], y, "r2")
+    assert len(reg[0]) >= 2
+
+
+def test_oof_round_trips():
+    a = np.arange(12, dtype=float).reshape(4, 3) / 7
+    assert np.allclose(decode_oof(encode_oof(a)), a, atol=1e-6)
+
+
+def test_autopilot_cleaning_keeps_repeated_rows_and_skips_class_weight_for_accuracy():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(
+        {
+            "a": rng.choice(["x", "y"], 400),
+            "b": rng.choice(["u", "v"], 400),
+            "y": np.where(rng.random(400) < 0.1, "rare", "common"),
+        }
+    )
+    kinds = [c["kind"] for c in autopilot_cleaners(df, "y", None, None)]
+    assert "drop_duplicates" not in kinds  # 400 rows, 8 distinct: the repeats are data
+    assert "class_weight" not in kinds
+    kinds = [c["kind"] for c in autopilot_cleaners(df, "y", None, "balanced_accuracy")]
+    assert "class_weight" in kinds
+
+
+def test_autopilot_config_validates():
+    cfg = parse_config({"target": "target", "task": "classification"})
+    cfg = autopilot_config(cfg)
+    kinds = [m.kind for m in cfg.models]
+    assert kinds[0] == "hist_gradient_boosting" and "knn" in kinds
+
+
+@pytest.fixture(scope="module")
+def cancer_small():
+    from sklearn.datasets import load_breast_cancer
+
+    return load_breast_cancer(as_frame=True).frame
+
+
+def test_default_run_keeps_the_budget_and_beats_the_baseline(cancer_small):
+    budget = 8.0
+    t0 = time.perf_counter()
+    res = ac.run(
+        cancer_small, target="target", time_budget_s=budget, test_size=0.25, show_progress=False
+    )
+    wall = time.perf_counter() - t0
+    # the refit happens inside the budget; slack for a loaded 2-core machine's scheduling
+    assert wall < budget + 3.0, res.info["autopilot"]
+    assert "autopilot" in res.info
+    majority = res.test_predictions["y_true"].value_counts(normalize=True).max()
+    assert res.info["test_score"] > majority + 0.2
+    assert set(res.table["status"]) <= {"ok", "cancelled", "timeout"}
+
+
+def test_only_a_time_budget_or_strategy_auto_picks_the_autopilot():
+    from automl_core.api import _wants_autopilot
+
+    assert _wants_autopilot({}, None, None, None, 60)  # run(df, target="y", time_budget_s=60)
+    assert _wants_autopilot({}, "auto", None, 20, None)
+    assert not _wants_autopilot({}, None, None, 20, None)  # trials: the classic search
+    assert not _wants_autopilot({}, None, ["svc"], None, 60)
+    assert not _wants_autopilot({}, "random", None, None, 60)
+    assert not _wants_autopilot({"models": [{"kind": "svc"}]}, None, None, None, 60)

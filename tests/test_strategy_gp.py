@@ -1,0 +1,214 @@
+"""The ``gp`` strategy: conformance, optimisation quality, pending points, failures, resume."""
+
+from __future__ import annotations
+
+import math
+import pickle
+import time
+
+import numpy as np
+import pytest
+
+from automl_core.builtins.strategies import GPSpec
+from automl_core.plugins import build_registry
+from automl_core.space import Choice, Dim, Float, Int, SearchSpace
+from automl_core.strategies._acquisition import log_ei, log_h
+from automl_core.strategies._gp_kernel import _neg_log_posterior, fit_gp, sq_diffs
+from automl_core.strategies.base import Outcome
+from automl_core.strategies.gp import GPStrategy
+from automl_core.strategies.random_search import RandomStrategy
+from automl_core.testing import check_strategy, conformance_spaces, toy_objective
+
+BRANIN = SearchSpace((Dim("x1", Float(-5.0, 10.0)), Dim("x2", Float(0.0, 15.0))))
+BRANIN_MIN = 0.397887357729738
+
+
+def branin(p: dict) -> float:
+    x1, x2 = p["x1"], p["x2"]
+    b, c, t = 5.1 / (4 * math.pi**2), 5 / math.pi, 1 / (8 * math.pi)
+    return (x2 - b * x1**2 + c * x1 - 6) ** 2 + 10 * (1 - t) * math.cos(x1) + 10
+
+
+def best_of(strategy, f, n: int) -> float:
+    best = math.inf
+    for i in range(n):
+        p = strategy.ask(str(i))
+        v = f(p)
+        best = min(best, v)
+        strategy.tell(str(i), Outcome(v))
+    return best
+
+
+def test_conformance():
+    check_strategy(GPSpec())
+
+
+def test_conformance_minimising():
+    check_strategy(GPSpec(n_initial=4), mode="min")
+
+
+def test_registered_as_builtin():
+    assert build_registry().get("strategy", "gp") is GPSpec
+
+
+def test_beats_random_on_branin_at_30_evaluations():
+    gp = [best_of(GPStrategy(BRANIN, "min", s), branin, 30) - BRANIN_MIN for s in range(3)]
+    rnd = [best_of(RandomStrategy(BRANIN, "min", s), branin, 30) - BRANIN_MIN for s in range(3)]
+    assert np.median(gp) < 0.05, gp
+    assert all(g < r for g, r in zip(gp, rnd)), (gp, rnd)
+
+
+def test_maximises_in_max_mode():
+    s = GPStrategy(BRANIN, "max", 0)
+    best = -math.inf
+    for i in range(25):
+        p = s.ask(str(i))
+        best = max(best, -branin(p))
+        s.tell(str(i), Outcome(-branin(p)))
+    assert best > -BRANIN_MIN - 0.1
+
+
+def _key(p: dict) -> tuple:
+    return tuple(sorted(p.items()))
+
+
+def test_pending_points_are_distinct_and_new():
+    s = GPStrategy(BRANIN, "min", 1, n_initial=5)
+    for i in range(8):
+        p = s.ask(str(i))
+        s.tell(str(i), Outcome(branin(p)))
+    seen = {_key(p) for _, p, _ in s._obs}
+    t0 = time.perf_counter()
+    batch = [s.ask(f"w{i}") for i in range(4)]  # four workers ask before any result is back
+    assert time.perf_counter() - t0 < 5.0
+    keys = {_key(p) for p in batch}
+    assert len(keys) == 4 and not keys & seen
+    # the fantasies push later points away from pending ones, not just off by a rounding error
+    xs = np.array([[p["x1"] / 15, p["x2"] / 15] for p in batch])
+    dists = np.linalg.norm(xs[:, None] - xs[None], axis=-1)[np.triu_indices(4, 1)]
+    assert dists.min() > 1e-3
+
+
+def test_small_discrete_space_never_repeats_while_points_are_left():
+    space = SearchSpace((Dim("a", Int(0, 2)), Dim("b", Choice(["x", "y"]))))
+    s = GPStrategy(space, "min", 0, n_initial=2)
+    points = []
+    for i in range(6):
+        p = s.ask(str(i))
+        points.append(_key(p))
+        s.tell(str(i), Outcome(float(p["a"] + (p["b"] == "y"))))
+    assert len(set(points)) == 6  # all 3 x 2 points, each once
+    assert s.ask("again") is not None  # exhausted: a repeat rather than a crash
+
+
+def test_failed_and_nan_trials_do_not_break_it():
+    s = GPStrategy(BRANIN, "min", 2, n_initial=3)
+    for i in range(6):  # nothing but failures: keeps to the design, never fits on no data
+        s.ask(str(i))
+        s.tell(str(i), Outcome(None, "failed") if i % 2 else Outcome(float("nan")))
+    for i in range(6, 20):
+        p = s.ask(str(i))
+        s.tell(str(i), Outcome(None, "failed") if i % 3 == 0 else Outcome(branin(p)))
+    assert len(s._obs) == 20
+
+
+def test_mixed_and_conditional_spaces_give_real_typed_values():
+    space = conformance_spaces()["conditional"]
+    s = GPStrategy(space, "max", 0)
+    models = set()
+    for i in range(25):
+        p = s.ask(str(i))
+        space.check_point(p)
+        models.add(p["model"])
+        if "rf.depth" in p:
+            assert type(p["rf.depth"]) is int
+        s.tell(str(i), Outcome(toy_objective(space, p)))
+    assert models == {"svc", "rf", "lr"}
+
+
+def test_restore_with_pending_trials_continues_identically():
+    space = conformance_spaces()["flat"]
+
+    def run(stop_at: int | None) -> list[dict]:
+        s = GPStrategy(space, "max", 4, n_initial=4)
+        out = []
+        pending: list[tuple[str, dict]] = []
+        for i in range(14):
+            if stop_at == i:
+                state = pickle.loads(pickle.dumps(s.state_dict()))
+                s = GPStrategy(space, "max", 4, n_initial=4)
+                s.load_state_dict(state)
+            p = s.ask(str(i))
+            out.append(p)
+            pending.append((str(i), p))
+            if len(pending) == 2:  # two workers: tell the older trial once two are out
+                tid, q = pending.pop(0)
+                s.tell(tid, Outcome(toy_objective(space, q)))
+        return out
+
+    assert run(None) == run(9)
+
+
+def test_suggestion_time_at_50_observations_in_6d():
+    space = SearchSpace(tuple(Dim(f"x{i}", Float(0.0, 1.0)) for i in range(6)))
+    s = GPStrategy(space, "min", 0)
+    rng = np.random.default_rng(0)
+    for i in range(50):
+        s._obs.append((str(i), {f"x{j}": float(v) for j, v in enumerate(rng.random(6))}, 0.0))
+        s._obs[-1] = (str(i), s._obs[-1][1], float(np.sin(5 * sum(s._obs[-1][1].values()))))
+    s._n_design = s.n_initial
+    times = []
+    for i in range(3):
+        t0 = time.process_time()  # CPU time: wall time on a shared 2-core machine is noise
+        s.ask(f"t{i}")
+        times.append(time.process_time() - t0)
+    # the benchmark holds the real target (4x faster than Optuna's GP); this catches blow-ups
+    assert min(times) < 0.5, times
+
+
+def test_marginal_likelihood_gradient_matches_finite_differences():
+    rng = np.random.default_rng(0)
+    X = rng.random((15, 3))
+    X[:, 2] = rng.integers(0, 3, 15)
+    is_cat = np.array([False, False, True])
+    y = rng.normal(size=15)
+    sqd = sq_diffs(X, X, is_cat)
+    raw = rng.normal(size=5) * 0.5
+    _, g = _neg_log_posterior(raw, sqd, y)
+    eps = 1e-6
+    num = [
+        (
+            _neg_log_posterior(raw + eps * e, sqd, y)[0]
+            - _neg_log_posterior(raw - eps * e, sqd, y)[0]
+        )
+        / (2 * eps)
+        for e in np.eye(5)
+    ]
+    np.testing.assert_allclose(g, num, rtol=1e-4, atol=1e-5)
+
+
+def test_log_ei_gradient_matches_finite_differences():
+    rng = np.random.default_rng(1)
+    X = rng.random((12, 2))
+    gp = fit_gp(X, rng.normal(size=12), np.array([False, False]))
+    x = rng.random((3, 2))
+    m, v, dm, dv = gp.predict(x, grad=True)
+    val, gm, gv = log_ei(m, v, -1.0)
+    grad = gm[:, None] * dm + gv[:, None] * dv
+    eps = 1e-6
+    for d in range(2):
+        e = np.zeros(2)
+        e[d] = eps
+        hi = log_ei(*gp.predict(x + e), -1.0)[0]
+        lo = log_ei(*gp.predict(x - e), -1.0)[0]
+        np.testing.assert_allclose(grad[:, d], (hi - lo) / (2 * eps), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("z", [-1e5, -1e3, -40.0, -5.0, -1.0, 0.0, 2.0])
+def test_log_h_is_finite_and_accurate(z):
+    out = float(log_h(np.array([z]))[0])
+    assert np.isfinite(out)
+    if z > -30:  # where the naive formula still works
+        from scipy.stats import norm
+
+        assert out == pytest.approx(math.log(norm.pdf(z) + z * norm.cdf(z)), rel=1e-6)
