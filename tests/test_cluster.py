@@ -53,6 +53,7 @@ def _label(node) -> str:
 
 def scenarios(tmp: Path) -> dict:
     import automl_core as ac
+    from automl_core.plugins import PluginError
     from automl_core.runner.cluster import ResourceError
 
     out: dict = {}
@@ -107,6 +108,21 @@ def scenarios(tmp: Path) -> dict:
     )
     out["table_run"] = res.table[["status", "node"]].to_dict("list")
     clock.lap("table_run")
+
+    # an objective whose module only the driver can import: one error at start, not 4 failures
+    (tmp / "driver_only").mkdir()
+    (tmp / "driver_only" / "driver_only_objective.py").write_text(
+        "def objective(params):\n    return params['x']\n"
+    )
+    sys.path.insert(0, str(tmp / "driver_only"))
+    from driver_only_objective import objective as driver_only
+
+    try:
+        ac.tune(driver_only, {"x": ac.Float(0, 1)}, trials=4, address=addr, show_progress=False)
+        out["objective_error"] = None
+    except PluginError as exc:
+        out["objective_error"] = str(exc)
+    clock.lap("objective_error")
 
     # a node whose Python lacks the builtin plugin: a clear error at start (RAY_ADDRESS path)
     m = cluster.add_node(num_cpus=1, env_vars={"AUTOML_CORE_DISABLE_PLUGINS": "builtin"})
@@ -168,6 +184,13 @@ def test_a_table_experiment_runs_on_the_cluster(found):
     table = found["table_run"]
     assert table["status"] == ["ok"] * 4
     assert set(table["node"]) <= set(found["workers"]) | {found["gpu_node"]}
+
+
+def test_an_objective_the_workers_cannot_load_is_one_clear_error_at_start(found):
+    err = found["objective_error"]
+    assert err and "cannot load the objective" in err
+    assert "No module named 'driver_only_objective'" in err
+    assert all(w in err for w in found["workers"])  # each node is named
 
 
 def test_a_plugin_missing_on_a_node_is_one_clear_error_at_start(found):

@@ -137,8 +137,10 @@ def check_resources(ray: Any, cpu: float, gpu: float, memory: float = 0) -> list
     raise ResourceError(problems)
 
 
-def _preflight_task(required: dict[str, list[str]]) -> dict[str, Any]:
-    """Runs on one node: which required kinds its registry lacks, and its versions."""
+def _preflight_task(required: dict[str, list[str]], objective: list[Any]) -> dict[str, Any]:
+    """Runs on one node: which required kinds its registry lacks, and whether the objective
+    loads there (``objective`` holds its object ref, in a list so that Ray does not resolve
+    it before this code can catch the error)."""
     import ray
 
     from .. import __version__
@@ -159,6 +161,12 @@ def _preflight_task(required: dict[str, list[str]]) -> dict[str, Any]:
         for category, kinds in required.items()
         if set(kinds) - set(registry.kinds(category))
     }
+    if objective and not out["missing"]:
+        try:
+            ray.get(objective[0])
+        except Exception as exc:  # its module is not importable there, say
+            text = str(exc).strip()
+            out["objective_error"] = text.splitlines()[-1] if text else repr(exc)
     return out
 
 
@@ -166,9 +174,11 @@ def preflight(
     ray: Any,
     nodes: Sequence[NodeInfo],
     required_kinds: Mapping[str, Sequence[str]] | None,
+    objective_ref: Any = None,
     timeout_s: float = PREFLIGHT_TIMEOUT_S,
 ) -> None:
-    """Check on each node that automl-core imports and its plugins provide ``required_kinds``.
+    """Check on each node that automl-core imports, that its plugins provide
+    ``required_kinds``, and that the objective (``objective_ref``) loads there.
 
     One small task per node (0 CPUs, pinned with node affinity), all at once, so it costs one
     worker start (~1-4 s on a cold node) rather than a failure in every trial. Raises
@@ -183,13 +193,14 @@ def preflight(
     refs = {
         n.node_id: task.options(
             scheduling_strategy=NodeAffinitySchedulingStrategy(n.node_id, soft=False)
-        ).remote(required)
+        ).remote(required, [objective_ref] if objective_ref is not None else [])
         for n in nodes
     }
     by_id = {n.node_id: n for n in nodes}
     ready, _ = ray.wait(list(refs.values()), num_returns=len(refs), timeout=timeout_s)
     problems: list[str] = []
     needed: set[str] = set()
+    install = False  # a problem that installing automl-core and plugins on the node fixes
     driver_registry = get_registry()
     for node_id, ref in refs.items():
         label = by_id[node_id].label
@@ -202,10 +213,17 @@ def preflight(
             text = str(exc).strip().splitlines()
             cause = next((t for t in reversed(text) if t.strip()), type(exc).__name__)
             problems.append(f"node {label}: automl-core does not import there ({cause.strip()})")
+            install = True
             continue
         if "error" in res:
             problems.append(f"node {label}: loading plugins failed: {res['error']}")
+            install = True
             continue
+        if "objective_error" in res:
+            problems.append(
+                f"node {label} cannot load the objective: {res['objective_error']} (define it "
+                "in a module installed on every node, or in the script that runs the search)"
+            )
         missing = res["missing"]
         if not missing:
             continue
@@ -222,6 +240,9 @@ def preflight(
         provided = f" (provided here by {', '.join(sorted(dists))})" if dists else ""
         problems.append(f"node {label} lacks {' and '.join(parts)}{provided}")
         needed.update(dists)
+        install = True
+    if problems and not install:
+        raise PluginError("the cluster cannot run this experiment:\n  " + "\n  ".join(problems))
     if problems:
         pip = ", ".join(f'"{d}"' for d in sorted(needed)) or '"<your plugin>"'
         fix = (

@@ -61,20 +61,27 @@ class Recorder:
         with self._lock:
             self.trials[rec.trial_id] = rec
 
-    def error_text(self, tune_id: str) -> str:
-        """The last error Ray Tune stored for its trial ``tune_id`` (its error file)."""
+    def error_of(self, tune_id: str) -> tuple[str, BaseException | None]:
+        """The last error Ray Tune stored for its trial ``tune_id``: its text and, when it
+        could be unpickled, the exception (to tell a dead worker from an error it raised)."""
         for t in self.tune_trials:
             if t.trial_id != tune_id:
                 continue
+            exc = None
+            try:
+                exc = t.get_pickled_error()
+            except Exception:  # an exception class this process cannot import
+                pass
             path = getattr(t, "error_file", None)
             try:
                 with open(path) as f:
                     text = f.read()
             except (OSError, TypeError):
-                break
+                return (str(exc) if exc else "the trial's worker died"), exc
             # the file holds every failure of the trial, each after a "Failure # n" line
-            return text.rsplit("Failure # ", 1)[-1].split("\n", 1)[-1].strip()[-2000:]
-        return "the trial's worker died"
+            text = text.rsplit("Failure # ", 1)[-1].split("\n", 1)[-1].strip()[-2000:]
+            return text, exc
+        return "the trial's worker died", None
 
     def done(self) -> list[TrialRecord]:
         return [r for r in self.trials.values() if r.status not in ("pending", "running")]

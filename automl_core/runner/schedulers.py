@@ -10,6 +10,8 @@ __all__ = ["make_scheduler"]
 def make_scheduler(cfg: Any, mode: str) -> Any:
     """A Ray Tune scheduler for ``cfg`` (a SchedulerConfig, a kind string, a dict, or None).
 
+    ``max_t`` is one past ``max_epochs``: Ray stops a trial that reaches ``max_t``, and a trial
+    that trains all its epochs must end "ok" with its final metrics, not "stopped early".
     Trials report ``score`` once per epoch (``TrialContext.report``); the scheduler compares
     trials at the same epoch and stops the bad ones, whose rows read "stopped early".
     """
@@ -30,7 +32,7 @@ def make_scheduler(cfg: Any, mode: str) -> Any:
             time_attr="epoch",
             metric="score",
             mode=mode,
-            max_t=cfg.max_epochs,
+            max_t=cfg.max_epochs + 1,
             grace_period=min(cfg.grace_period, cfg.max_epochs),
             reduction_factor=cfg.reduction_factor,
         )
@@ -38,6 +40,6 @@ def make_scheduler(cfg: Any, mode: str) -> Any:
         time_attr="epoch",
         metric="score",
         mode=mode,
-        max_t=cfg.max_epochs,
+        max_t=cfg.max_epochs + 1,
         reduction_factor=cfg.reduction_factor,
     )

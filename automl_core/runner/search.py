@@ -99,21 +99,32 @@ def _make_trainable(
         import ray
         from ray import tune
 
-        objective = _OBJECTIVES.get(key)
-        if objective is None:
-            objective = ray.get(objective_ref)
-            _OBJECTIVES.clear()  # one experiment at a time per worker: free the last one's data
-            _OBJECTIVES[key] = objective
         try:
             node = node_label(ray.get_runtime_context().get_node_id(), socket.gethostname())
         except Exception:
             node = socket.gethostname()
-        ctx = TrialContext(config["trial"], config["seed"], cpus, gpus, tune.report)
         t0 = time.perf_counter()
-        with _pin_threads(cpus):
-            out, score, status, error = _run_objective(
-                objective, config["params"], ctx, timeout_s, memory_mb
-            )
+        objective = _OBJECTIVES.get(key)
+        if objective is None:
+            try:
+                objective = ray.get(objective_ref)
+            except Exception as exc:  # e.g. its module is not importable on this node
+                cause = str(exc).strip().splitlines()[-1] if str(exc).strip() else repr(exc)
+                out, score, status = {}, float("nan"), "failed"
+                error = (
+                    f"the objective could not be loaded on node {node}: {cause} (define it in "
+                    "a module installed on every node, or in the script that runs the search)"
+                )
+                objective = None
+            else:
+                _OBJECTIVES.clear()  # one experiment at a time per worker: free the last one's
+                _OBJECTIVES[key] = objective
+        if objective is not None:
+            ctx = TrialContext(config["trial"], config["seed"], cpus, gpus, tune.report)
+            with _pin_threads(cpus):
+                out, score, status, error = _run_objective(
+                    objective, config["params"], ctx, timeout_s, memory_mb
+                )
         tune.report(
             {
                 "final": True,
@@ -300,8 +311,10 @@ def run_search(
     memory = float(memory_mb) * 2**20 if memory_mb else 0.0
     nodes = check_resources(ray, cpu, gpu, memory)
     recorder.node_names = {n.node_id: n.label for n in nodes}
+    key = uuid.uuid4().hex
+    ref = ray.put(objective)
     if _needs_preflight(nodes):
-        preflight(ray, nodes, required_kinds)
+        preflight(ray, nodes, required_kinds, ref)
     concurrent = trial_slots(nodes, cpu, gpu, memory)
     if max_concurrent:
         concurrent = min(concurrent, max_concurrent)
@@ -310,8 +323,6 @@ def run_search(
     concurrent = max(1, concurrent)
 
     scheduler = make_scheduler(scheduler, mode)
-    key = uuid.uuid4().hex
-    ref = ray.put(objective)
     cpus_per_trial = max(1, int(math.ceil(cpu)))
     resources = {"cpu": cpu, "gpu": gpu, **({"memory": memory} if memory else {})}
     trainable = tune.with_resources(
@@ -392,7 +403,7 @@ def _close(recorder, journal, progress, mode, end: str | None, interrupted: bool
         best = recorder.best(mode)
         progress.update(
             len(done),
-            sum(r.status != "ok" for r in done),
+            sum(r.status not in ("ok", "stopped early") for r in done),
             best.score if best else None,
             best.trial_id if best else None,
             final=True,

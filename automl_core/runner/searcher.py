@@ -40,9 +40,21 @@ def node_from_error(text: str, names: dict[str, str]) -> str | None:
     return names.get(m.group(1), m.group(1)[:8])
 
 
-def classify_error(text: str) -> str:
-    """``"oom"`` for a worker killed for memory, else ``"crash"`` (retried if retries are left)."""
-    return "oom" if any(m in text for m in _OOM_MARKERS) else "crash"
+def classify_error(text: str, exc: BaseException | None = None) -> str:
+    """What ended a trial that did not report: ``"oom"`` (Ray's memory monitor killed its
+    worker), ``"crash"`` (its worker process or node died: run it again), or ``"error"`` (the
+    trainable raised: it would raise again, so no retry)."""
+    if any(m in text for m in _OOM_MARKERS):
+        return "oom"
+    from ray.exceptions import NodeDiedError, RayActorError, WorkerCrashedError
+
+    if exc is not None:
+        return (
+            "crash"
+            if isinstance(exc, (RayActorError, WorkerCrashedError, NodeDiedError))
+            else "error"
+        )
+    return "crash" if "died" in text else "error"
 
 
 class StrategySearcher(Searcher):
@@ -82,6 +94,7 @@ class StrategySearcher(Searcher):
         self.stopping = False  # set on Ctrl-C / end of budget: trials ending now are unfinished
         self._ids: dict[str, int] = {}  # Ray Tune trial id -> our trial id
         self._launched: dict[int, float] = {}  # our trial id -> perf_counter at launch
+        self._epochs_seen: set[tuple[int, object]] = set()  # (trial, epoch) already in history
         self._queue: deque[int] = deque()  # trials to run (again) before asking for new ones
         self._next = 0
         self._exhausted = False
@@ -161,7 +174,14 @@ class StrategySearcher(Searcher):
         n = self._ids.get(trial_id)
         if n is None or result.get("final"):
             return
+        self._history(n, result)
+
+    def _history(self, n: int, result: dict) -> None:
+        """Per-epoch rows of one intermediate result (once per trial and epoch)."""
         epoch = result.get("epoch", result.get("training_iteration"))
+        if (n, epoch) in self._epochs_seen:
+            return
+        self._epochs_seen.add((n, epoch))
         for k, v in result.items():
             if k.startswith(("val_", "train_")) or k == "score":
                 if isinstance(v, (int, float)):
@@ -181,8 +201,9 @@ class StrategySearcher(Searcher):
         rec.finished_s = self.recorder.now()
         rec.node = result.get("node") or rec.node
         if error:
-            text = self.recorder.error_text(trial_id)
+            text, exc = self.recorder.error_of(trial_id)
             rec.node = node_from_error(text, self.recorder.node_names) or rec.node
+            kind = classify_error(text, exc)
             elapsed = time.perf_counter() - launched
             if self.trial_timeout_s and elapsed >= self.trial_timeout_s:
                 # the watchdog ended a worker stuck in native code (see runner.limits)
@@ -191,21 +212,24 @@ class StrategySearcher(Searcher):
                     f"ran past its time limit of {self.trial_timeout_s:g} s; its worker was "
                     "ended (stuck in a call the timeout could not interrupt)"
                 )
-            elif classify_error(text) == "oom":
+            elif kind == "oom":
                 rec.status = "oom"
                 rec.error = "Ray's memory monitor killed the worker (the node ran low on memory)"
                 rec.error += f"\n{text}"[-2000:]
-            elif rec.attempts <= self.retries:
+            elif kind == "crash" and rec.attempts <= self.retries:
                 rec.status = "pending"
                 rec.error = text
                 self._queue.append(n)
                 if self.journal is not None:
                     self.journal.append("retry", trial_id=n, attempt=rec.attempts, error=text)
                 return
-            else:
+            elif kind == "crash":
                 rec.status = "failed"
                 tries = f" (after {rec.attempts} attempts)" if rec.attempts > 1 else ""
                 rec.error = f"the trial's worker or node died{tries}: {text}"[-2000:]
+            else:
+                rec.status = "failed"
+                rec.error = text
         elif result.get("final"):
             rec.status = result.get("status", "ok")
             rec.error = result.get("error")
@@ -216,8 +240,10 @@ class StrategySearcher(Searcher):
             score = result.get("score")
             rec.score = float(score) if score is not None and math.isfinite(score) else None
         else:
-            # ended by the scheduler (ASHA/HyperBand) after an intermediate report
+            # ended by the scheduler (ASHA/HyperBand) after an intermediate report; Ray hands
+            # that last report to on_trial_complete only, so its epoch is recorded here
             rec.status = "stopped early"
+            self._history(n, result)
             score = result.get("score")
             ok = isinstance(score, (int, float)) and math.isfinite(score)
             rec.score = float(score) if ok else None
@@ -253,7 +279,7 @@ class StrategySearcher(Searcher):
             best = self.recorder.best(self.mode)
             self.progress.update(
                 len(done),
-                sum(r.status != "ok" for r in done),
+                sum(r.status not in ("ok", "stopped early") for r in done),
                 best.score if best else None,
                 best.trial_id if best else None,
             )
