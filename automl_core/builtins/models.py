@@ -51,21 +51,24 @@ class LogisticRegressionSpec(ModelSpec):
         return cls(C=Float(1e-3, 1e3, log=True))
 
 
-class RandomForestSpec(ModelSpec):
-    """scikit-learn random forest (classifier or regressor by task); no weight penalty to take."""
+class ForestSpecBase(ModelSpec):
+    """Fields and build shared by the tree ensembles (random forest, extra trees).
 
-    kind: Literal["random_forest"] = "random_forest"
+    Subclasses name their scikit-learn classes in ``estimators`` (classifier, regressor).
+    """
+
     n_estimators: Searchable[PositiveInt] = 200
     #: 0 means unlimited (TOML has no null, so no None here)
     max_depth: Searchable[Annotated[int, Field(ge=0)]] = 0
     min_samples_leaf: Searchable[PositiveInt] = 1
     max_features: Searchable[Annotated[float, Field(gt=0, le=1)]] = 1.0
+    estimators: ClassVar[tuple[str, str]] = ("", "")
 
     def build(self, task, regularizers, seed, n_jobs=1):
-        from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+        import sklearn.ensemble
 
-        cls = RandomForestClassifier if task == "classification" else RandomForestRegressor
-        return cls(
+        name = self.estimators[0] if task == "classification" else self.estimators[1]
+        return getattr(sklearn.ensemble, name)(
             n_estimators=self.n_estimators,
             max_depth=self.max_depth or None,
             min_samples_leaf=self.min_samples_leaf,
@@ -73,6 +76,13 @@ class RandomForestSpec(ModelSpec):
             random_state=seed,
             n_jobs=n_jobs,
         )
+
+
+class RandomForestSpec(ForestSpecBase):
+    """scikit-learn random forest (classifier or regressor by task); no weight penalty to take."""
+
+    kind: Literal["random_forest"] = "random_forest"
+    estimators: ClassVar = ("RandomForestClassifier", "RandomForestRegressor")
 
     @classmethod
     def default_search(cls, task):

@@ -13,6 +13,7 @@ from pydantic import Field
 
 from ..space import Choice, Float, Int, Searchable
 from ..specs import ModelSpec
+from .models import ForestSpecBase
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 PositiveInt = Annotated[int, Field(ge=1)]
@@ -72,28 +73,11 @@ class HistGradientBoostingSpec(ModelSpec):
         )
 
 
-class ExtraTreesSpec(ModelSpec):
+class ExtraTreesSpec(ForestSpecBase):
     """scikit-learn extra trees (classifier or regressor by task); no weight penalty to take."""
 
     kind: Literal["extra_trees"] = "extra_trees"
-    n_estimators: Searchable[PositiveInt] = 200
-    #: 0 means unlimited (TOML has no null)
-    max_depth: Searchable[Annotated[int, Field(ge=0)]] = 0
-    min_samples_leaf: Searchable[PositiveInt] = 1
-    max_features: Searchable[Share] = 1.0
-
-    def build(self, task, regularizers, seed, n_jobs=1):
-        from sklearn.ensemble import ExtraTreesClassifier, ExtraTreesRegressor
-
-        cls = ExtraTreesClassifier if task == "classification" else ExtraTreesRegressor
-        return cls(
-            n_estimators=self.n_estimators,
-            max_depth=self.max_depth or None,
-            min_samples_leaf=self.min_samples_leaf,
-            max_features=self.max_features,
-            random_state=seed,
-            n_jobs=n_jobs,
-        )
+    estimators: ClassVar = ("ExtraTreesClassifier", "ExtraTreesRegressor")
 
     @classmethod
     def default_search(cls, task):
