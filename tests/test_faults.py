@@ -161,7 +161,7 @@ trials = 6
 max_concurrent = 2
 [[models]]
 kind = "random_forest"
-n_estimators = { type = "int", low = 60, high = 120 }
+n_estimators = { type = "int", low = 150, high = 250 }
 """
 
 
