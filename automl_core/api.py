@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
-import math
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -13,6 +11,7 @@ import pandas as pd
 
 from .config import ConfigError, ExperimentConfig, load_config, parse_config
 from .datacheck import DataError, validate_table
+from .function_objective import FunctionObjective
 from .metrics import default_metric, metric_mode
 from .results import BestTrial, Results, build_table
 from .seeds import derive_seed
@@ -309,37 +308,6 @@ def _split_test(X, y, cfg):
     )
 
 
-class _FunctionObjective:
-    """Adapts a user function ``f(params)`` or ``f(params, report)`` to the runner's protocol."""
-
-    def __init__(self, fn: Callable, metric: str):
-        self.fn = fn
-        self.metric = metric
-        try:
-            n = len(inspect.signature(fn).parameters)
-        except (TypeError, ValueError):
-            n = 1
-        self.takes_report = n >= 2
-
-    def __call__(self, params: dict[str, Any], ctx) -> dict[str, Any]:
-        metric = self.metric
-
-        def report(epoch: int | None = None, **metrics: float) -> None:
-            if metric in metrics:
-                metrics["score"] = metrics[metric]
-            ctx.report(epoch, **metrics)
-
-        out = self.fn(params, report) if self.takes_report else self.fn(params)
-        if isinstance(out, Mapping):
-            if metric not in out:
-                raise KeyError(f"the objective returned {sorted(out)} without {metric!r}")
-            res = {f"metric.{k}": v for k, v in out.items() if k != metric}
-            res["score"] = out[metric]
-            return res
-        value = float(out)
-        return {"score": value if math.isfinite(value) else float("nan")}
-
-
 def tune(
     objective: Callable,
     space: Mapping[str, Any] | SearchSpace,
@@ -415,7 +383,7 @@ def tune(
     )
     try:
         recorder = run_search(
-            _FunctionObjective(objective, metric),
+            FunctionObjective(objective, metric),
             space,
             strat,
             n_trials=trials,
