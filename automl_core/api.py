@@ -13,7 +13,7 @@ from .config import ConfigError, ExperimentConfig, load_config, parse_config
 from .datacheck import DataError, validate_table
 from .function_objective import FunctionObjective
 from .metrics import default_metric, metric_mode
-from .results import BestTrial, Results, build_table
+from .results import Results, results_from_recorder
 from .seeds import derive_seed
 from .space import SearchSpace
 
@@ -258,24 +258,17 @@ def _run_experiment(cfg, X, y, info, show_progress: bool, journal=None) -> Resul
             config=cfg,
         )
         raise
-    table = build_table(recorder.trials.values(), cfg.strategy.kind, space.names)
-    best_rec = recorder.best(mode)
-    results = Results(
-        table=table,
-        metric=cfg.metric,
-        mode=mode,
-        history=pd.DataFrame(recorder.history, columns=["trial_id", "epoch", "metric", "value"]),
+    results = results_from_recorder(
+        recorder,
+        cfg.strategy.kind,
+        space.names,
+        cfg.metric,
+        mode,
         config=cfg,
         info={**info, "task": cfg.task, "rows": int(len(X))},
     )
+    best_rec = recorder.best(mode)
     if best_rec is not None:
-        results.best = BestTrial(
-            best_rec.trial_id,
-            best_rec.score,
-            best_rec.metrics.get("score_std"),
-            dict(best_rec.params),
-            cfg.metric,
-        )
         if cfg.cleaning_gain:
             from .before_after import compare_cleaning
 
@@ -404,17 +397,7 @@ def tune(
             exc, results_dir, strategy=spec.kind, names=space.names, metric=metric, mode=mode
         )
         raise
-    table = build_table(recorder.trials.values(), spec.kind, space.names)
-    best = recorder.best(mode)
-    results = Results(
-        table=table,
-        metric=metric,
-        mode=mode,
-        history=pd.DataFrame(recorder.history, columns=["trial_id", "epoch", "metric", "value"]),
-        best=BestTrial(best.trial_id, best.score, None, dict(best.params), metric)
-        if best
-        else None,
-    )
+    results = results_from_recorder(recorder, spec.kind, space.names, metric, mode)
     if results_dir:
         results.save(results_dir)
     return results

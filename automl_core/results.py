@@ -13,7 +13,14 @@ import pandas as pd
 
 from .report.mixin import ReportMixin
 
-__all__ = ["Results", "BestTrial", "build_table", "config_hash", "TABLE_COLUMNS"]
+__all__ = [
+    "Results",
+    "BestTrial",
+    "build_table",
+    "config_hash",
+    "results_from_recorder",
+    "TABLE_COLUMNS",
+]
 
 #: the fixed leading columns; ``metric.<name>`` and ``param.<dim>`` columns follow
 TABLE_COLUMNS = [
@@ -200,6 +207,29 @@ class Results(ReportMixin):
             results_dir=d,
             test_predictions=pd.read_csv(tp) if tp.exists() else None,
         )
+
+
+def results_from_recorder(
+    recorder, strategy: str, names: list[str], metric: str, mode: str, **fields: Any
+) -> Results:
+    """The table, per-epoch history and best trial of a finished search, as :class:`Results`.
+
+    ``recorder`` is the runner's :class:`~automl_core.runner.Recorder`; ``fields`` are further
+    ``Results`` fields (config, info).
+    """
+    best = recorder.best(mode)
+    return Results(
+        table=build_table(recorder.trials.values(), strategy, names),
+        metric=metric,
+        mode=mode,
+        history=pd.DataFrame(recorder.history, columns=["trial_id", "epoch", "metric", "value"]),
+        best=BestTrial(
+            best.trial_id, best.score, best.metrics.get("score_std"), dict(best.params), metric
+        )
+        if best
+        else None,
+        **fields,
+    )
 
 
 def _json_default(v: Any) -> Any:

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..metrics import metric_mode
-from ..results import BestTrial, Results, build_table
+from ..results import Results, results_from_recorder
 from ..seeds import derive_seed
 from .budget import Plan, make_plan, refit_estimate
 from .ensemble import ENSEMBLE_METRICS, EnsembleClassifier, EnsembleRegressor, greedy_ensemble
@@ -141,12 +141,12 @@ def run_autopilot(
     search_done = time.perf_counter()
     # the out-of-fold predictions are for the ensemble, not columns of the table
     oof = {n: rec.metrics.pop(OOF_KEY, None) for n, rec in recorder.trials.items()}
-    table = build_table(recorder.trials.values(), "autopilot", space.names)
-    results = Results(
-        table=table,
-        metric=cfg.metric,
-        mode=mode,
-        history=pd.DataFrame(recorder.history, columns=["trial_id", "epoch", "metric", "value"]),
+    results = results_from_recorder(
+        recorder,
+        "autopilot",
+        space.names,
+        cfg.metric,
+        mode,
         config=cfg,
         info={**info, "task": cfg.task, "rows": int(len(X))},
     )
@@ -169,13 +169,6 @@ def run_autopilot(
         auto["fallback"] = True
         _test_score(results, X_test, y_test, cfg.metric)
         return results
-    results.best = BestTrial(
-        best_rec.trial_id,
-        best_rec.score,
-        best_rec.metrics.get("score_std"),
-        dict(best_rec.params),
-        cfg.metric,
-    )
 
     def refit(recs):
         """Refit ``recs`` on all rows, or on the searched rows when that would not fit in time
