@@ -29,6 +29,18 @@ C_VALUES = [0.1, 1, 10, 100, 1000, 1e4]
 GAMMA_VALUES = [1e-4, 1e-3, 1e-2, 1e-1]
 
 
+#: seconds of idle time before each timed contender. Both keep warm workers between calls:
+#: GridSearchCV's loky executor stays up, and after each run ac.run has the embedded Ray start
+#: idle workers that import its stack in the background (runner/warm.py; ~2.5 s quiet). The
+#: pause lets that finish, so neither contender pays for the other's background work. Runs
+#: closer together than the warm-up get no head start (measured and reported apart).
+SETTLE_S = 8.0
+
+
+def settle() -> None:
+    time.sleep(SETTLE_S)
+
+
 def raw_tune(trainable, param_space, reuse: bool, n: int | None = None):
     from ray import tune
 
@@ -57,9 +69,11 @@ def bench_overhead(n: int, repeats: int) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {"automl-core ac.tune": [], "raw Ray Tune (reuse_actors)": []}
     raw_default: list[float] = []
     for r in range(repeats):
+        settle()
         t = time.perf_counter()
         ac.tune(trivial, {"x": ac.Float(0, 1)}, trials=n, seed=r, show_progress=False)
         times["automl-core ac.tune"].append((time.perf_counter() - t) / n)
+        settle()
         t = time.perf_counter()
         raw_tune(raw_trivial, {"x": tune.uniform(0, 1)}, reuse=True, n=n)
         times["raw Ray Tune (reuse_actors)"].append((time.perf_counter() - t) / n)
@@ -108,6 +122,7 @@ def bench_svc_grid(repeats: int) -> tuple[dict[str, list[float]], dict[str, floa
     }
     best: dict[str, float] = {}
     for _ in range(repeats):
+        settle()
         t = time.perf_counter()
         res = ac.run(
             df,
@@ -123,10 +138,12 @@ def bench_svc_grid(repeats: int) -> tuple[dict[str, list[float]], dict[str, floa
         # the refit of the best pipeline is part of ac.run, as refit=True is of GridSearchCV
         times["automl-core ac.run (grid)"].append(time.perf_counter() - t)
         best["automl-core ac.run (grid)"] = res.best.score
+        settle()
         t = time.perf_counter()
         gs = GridSearchCV(SVC(), {"C": C_VALUES, "gamma": GAMMA_VALUES}, cv=cv, n_jobs=2).fit(X, y)
         times["GridSearchCV(n_jobs=2)"].append(time.perf_counter() - t)
         best["GridSearchCV(n_jobs=2)"] = gs.best_score_
+        settle()
         t = time.perf_counter()
         rg = raw_tune(
             raw_trainable,

@@ -46,17 +46,22 @@ def numeric_columns(X: pd.DataFrame) -> list[str]:
 
 def is_text(col: pd.Series) -> bool:
     """Text, categorical or boolean values (what an encoder has to turn into numbers)."""
+    return is_text_dtype(col.dtype)
+
+
+def is_text_dtype(dtype) -> bool:
+    """:func:`is_text` from the dtype alone (no Series built: cheap on wide tables)."""
     return (
-        pdt.is_object_dtype(col)
-        or pdt.is_string_dtype(col)
-        or isinstance(col.dtype, pd.CategoricalDtype)
-        or pdt.is_bool_dtype(col)
+        pdt.is_object_dtype(dtype)
+        or pdt.is_string_dtype(dtype)
+        or isinstance(dtype, pd.CategoricalDtype)
+        or pdt.is_bool_dtype(dtype)
     )
 
 
 def categorical_columns(X: pd.DataFrame) -> list[str]:
     """Columns holding text, categories or booleans."""
-    return [c for c in X.columns if is_text(X[c])]
+    return [c for c, dtype in X.dtypes.items() if is_text_dtype(dtype)]
 
 
 def is_empty(col: pd.Series) -> bool:

@@ -10,6 +10,9 @@ from .columns import categorical_columns
 
 __all__ = ["NumericGuard"]
 
+#: at most this many cells are copied at once to check float columns (32 MiB of float64)
+_BLOCK_CELLS = 1 << 22
+
 
 class NumericGuard(FrameTransformer):
     """Last step before the model: every column must be numeric, finite and without gaps.
@@ -38,15 +41,32 @@ class NumericGuard(FrameTransformer):
                 "add a one_hot (or ordinal) cleaner"
             )
         gaps, infinite = [], []
-        for c in X.columns:
-            arr = X[c].to_numpy()
+        # numpy float columns are checked a block of columns at a time (one vectorised pass;
+        # the copy is bounded by _BLOCK_CELLS); the rest column by column
+        floats, others = [], []
+        for i, dtype in enumerate(X.dtypes):
+            if isinstance(dtype, np.dtype) and dtype.kind in "fc":
+                floats.append(i)
+            elif not (isinstance(dtype, np.dtype) and dtype.kind in "iub"):
+                others.append(i)  # numpy ints/booleans are always finite: skipped
+        step = max(1, _BLOCK_CELLS // max(1, len(X)))
+        for start in range(0, len(floats), step):
+            positions = floats[start : start + step]
+            block = X.iloc[:, positions].to_numpy()
+            finite = np.isfinite(block).all(axis=0)
+            for j in np.flatnonzero(~finite):
+                c = X.columns[positions[j]]
+                (gaps if np.isnan(block[:, j]).any() else infinite).append(c)
+        for i in others:
+            col = X.iloc[:, i]
+            arr = col.to_numpy()
             if arr.dtype.kind not in "fc":
-                if arr.dtype.kind == "O" or X[c].hasnans:
-                    arr = X[c].to_numpy(dtype=np.float64, na_value=np.nan)
+                if arr.dtype.kind == "O" or col.hasnans:
+                    arr = col.to_numpy(dtype=np.float64, na_value=np.nan)
                 else:
-                    continue  # integers and booleans: always finite
+                    continue
             if not np.isfinite(arr).all():
-                (gaps if np.isnan(arr).any() else infinite).append(c)
+                (gaps if np.isnan(arr).any() else infinite).append(X.columns[i])
         if gaps:
             raise ValueError(f"columns {gaps} still have missing values; add an impute cleaner")
         if infinite:

@@ -24,6 +24,7 @@ from .cluster import check_resources, node_label, preflight, trial_slots
 from .limits import TrialLimits, TrialTimeout
 from .records import Recorder
 from .session import embedded_node_id, ensure_ray, ensure_ray_env
+from .warm import prestart_when_free
 
 __all__ = ["run_search", "TrialContext"]
 
@@ -313,7 +314,8 @@ def run_search(
     recorder.node_names = {n.node_id: n.label for n in nodes}
     key = uuid.uuid4().hex
     ref = ray.put(objective)
-    if _needs_preflight(nodes):
+    embedded = not _needs_preflight(nodes)
+    if not embedded:
         preflight(ray, nodes, required_kinds, ref)
     concurrent = trial_slots(nodes, cpu, gpu, memory)
     if max_concurrent:
@@ -370,6 +372,9 @@ def run_search(
         stopper.interrupted = True
     finally:
         tune_log.setLevel(log_level)
+        if embedded:
+            # Tune ends its trial actors now; have warm workers ready for the next run
+            prestart_when_free(concurrent)
         _close(recorder, journal, progress, mode, end=end, interrupted=stopper.interrupted)
     if stopper.interrupted:
         raise _interrupted(recorder, n_trials, journal)

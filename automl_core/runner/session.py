@@ -24,6 +24,9 @@ TUNE_ENV = {
     "TUNE_DISABLE_SIGINT_HANDLER": "1",
 }
 
+#: imported by each worker of the embedded Ray before it accepts work
+WORKER_PRELOAD = "automl_core.runner.worker_preload"
+
 _lock = threading.Lock()
 _embedded_node_id: str | None = None
 
@@ -59,9 +62,27 @@ def ensure_ray(
         else:
             # "local" starts a new embedded instance even if a `ray start` cluster runs here:
             # without it ray.init() would silently join that cluster.
-            ray.init(address="local", num_cpus=num_cpus, num_gpus=num_gpus, **common)
+            # workers import the trial's stack before they accept work (see .worker_preload)
+            ray.init(
+                address="local",
+                num_cpus=num_cpus,
+                num_gpus=num_gpus,
+                _system_config={
+                    "preload_python_modules": [WORKER_PRELOAD],
+                    # Ray would prestart workers for plain tasks, which Tune's trial actors
+                    # cannot use (another runtime env); ours are prestarted just below
+                    "prestart_worker_first_driver": False,
+                    # Ray runs workers at nice 15 by default: on a shared machine every other
+                    # process then comes before the trials (GridSearchCV's workers run at 0)
+                    "worker_niceness": 0,
+                },
+                **common,
+            )
             global _embedded_node_id
             _embedded_node_id = ray.get_runtime_context().get_node_id()
+            from .warm import prestart_workers
+
+            prestart_workers(int(ray.cluster_resources().get("CPU", 1)))
     return ray
 
 

@@ -1,0 +1,46 @@
+"""The embedded Ray keeps warm workers between runs (automl_core/runner/warm.py)."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+import automl_core as ac
+
+pytestmark = pytest.mark.usefixtures("ray_session")
+
+
+def test_trial_actors_land_on_workers_started_and_loaded_before_the_run():
+    def _where(params):
+        """Which process ran the trial, and whether it had preloaded our stack."""
+        import os
+        import sys
+        import time
+
+        time.sleep(1.0)  # long enough that both of the session's 2 CPUs get a trial actor
+
+        preload = sys.modules.get("automl_core.runner.worker_preload")
+        return {
+            "score": params["x"],
+            "pid": os.getpid(),
+            "preloaded_at": preload.LOADED_AT if preload else float("inf"),
+            "niceness": os.nice(0),
+        }
+
+    space = {"x": ac.Float(0, 1)}
+    first = ac.tune(_where, space, trials=2, seed=0, show_progress=False)
+    # the run asked the raylet for new idle workers as it ended; they import our stack in the
+    # background (~2.5 s on 2 quiet cores, several times that on a busy machine)
+    time.sleep(15.0)
+    started = time.time()
+    second = ac.tune(_where, space, trials=4, seed=1, show_progress=False)
+    pids = set(second.table["metric.pid"].astype(int))
+    assert len(pids) == 2
+    # Tune ended the first run's actors; the second run's are new processes...
+    assert not pids & set(first.table["metric.pid"].astype(int))
+    # ...that had imported our stack before it began: prestarted, not started on demand
+    assert (second.table["metric.preloaded_at"] < started).all()
+    # and at normal priority (Ray's default for workers is nice 15)
+    assert (second.table["metric.niceness"] == os.nice(0)).all()
