@@ -150,6 +150,9 @@ def tpe_timing(n_obs: int = 100, n_asks: int = 20) -> str:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument(
+        "--seed-offset", type=int, default=0, help="first seed (tune on seeds unlike reported)"
+    )
     ap.add_argument("--evals", type=int, default=50)
     ap.add_argument("--functions", default=",".join(DEFAULT_FUNCTIONS))
     ap.add_argument("--methods", default=",".join(DEFAULT_METHODS))
@@ -170,7 +173,10 @@ def main(argv: list[str] | None = None) -> None:
         (f, m, s, args.evals)
         for f in functions
         for m in methods
-        for s in range(args.skopt_seeds if m == "skopt-gp" else args.seeds)
+        for s in range(
+            args.seed_offset,
+            args.seed_offset + (args.skopt_seeds if m == "skopt-gp" else args.seeds),
+        )
     ]
     svc_methods = [m for m in SVC_METHODS if m in methods]
     jobs += [

@@ -13,7 +13,7 @@ from automl_core.builtins.strategies import GPSpec
 from automl_core.plugins import build_registry
 from automl_core.space import Choice, Dim, Float, Int, SearchSpace
 from automl_core.strategies._acquisition import log_ei, log_h
-from automl_core.strategies._gp_kernel import _neg_log_posterior, fit_gp, sq_diffs
+from automl_core.strategies._gp_kernel import _neg_log_posterior, fit_gp, matern52, sq_diffs
 from automl_core.strategies.base import Outcome
 from automl_core.strategies.gp import GPStrategy
 from automl_core.strategies.random_search import RandomStrategy
@@ -212,3 +212,19 @@ def test_log_h_is_finite_and_accurate(z):
         from scipy.stats import norm
 
         assert out == pytest.approx(math.log(norm.pdf(z) + z * norm.cdf(z)), rel=1e-6)
+
+
+def test_posterior_from_cached_inverse_matches_a_direct_solve():
+    # GP.predict uses L^-1 cached at fit time; check it against K^-1 by a linear solve, with two
+    # near-duplicate rows (the ill-conditioned case of a deterministic objective)
+    rng = np.random.default_rng(2)
+    X = rng.random((30, 4))
+    X[1] = X[0] + 1e-7
+    gp = fit_gp(X, rng.normal(size=30), np.zeros(4, dtype=bool))
+    x = rng.random((5, 4))
+    K = gp.scale * matern52(sq_diffs(X, X, gp.is_cat) @ gp.isl)[0] + gp.noise * np.eye(30)
+    kx = gp.scale * matern52(sq_diffs(x, X, gp.is_cat) @ gp.isl)[0]
+    mean, var = gp.predict(x)
+    np.testing.assert_allclose(mean, kx @ np.linalg.solve(K, gp.y), rtol=1e-6, atol=1e-8)
+    direct = gp.scale - np.einsum("mn,mn->m", kx, np.linalg.solve(K, kx.T).T)
+    np.testing.assert_allclose(var, np.maximum(direct, 1e-12), rtol=1e-5, atol=1e-8)

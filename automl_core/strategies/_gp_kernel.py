@@ -104,14 +104,15 @@ def _neg_log_posterior(raw: np.ndarray, sqd: np.ndarray, y: np.ndarray) -> tuple
         L = cholesky(K, lower=True, check_finite=False)
     except np.linalg.LinAlgError:
         return 1e10, np.zeros_like(raw)
-    alpha = cho_solve((L, True), y, check_finite=False)
+    Linv = solve_triangular(L, np.eye(n), lower=True, check_finite=False)
+    Kinv = Linv.T @ Linv
+    alpha = Kinv @ y
     nll = 0.5 * y @ alpha + np.log(np.diag(L)).sum() + 0.5 * n * math.log(2 * math.pi)
     # dNLL/dphi = 0.5 * tr(W dK/dphi) with W = K^-1 - alpha alpha^T
-    Kinv = cho_solve((L, True), np.eye(n), check_finite=False)
     W = Kinv - np.outer(alpha, alpha)
     grad = np.empty_like(raw)
     G = W * (scale * dcorr)
-    grad[:d] = 0.5 * np.einsum("ij,ijd->d", G, sqd) * isl
+    grad[:d] = 0.5 * (G.reshape(-1) @ sqd.reshape(-1, d)) * isl
     grad[d] = 0.5 * np.sum(W * kf)
     grad[d + 1] = 0.5 * np.trace(W) * extra
     # log priors (subtracted), differentiated w.r.t. the raw (log) parameters
@@ -170,6 +171,10 @@ class GP:
         K.flat[:: len(X) + 1] += self.noise
         self.L = _cholesky(K)
         self.alpha = cho_solve((self.L, True), y, check_finite=False)
+        # L^-1 once per fit: a prediction is then two small matrix products instead of two
+        # triangular solves through scipy's wrappers, whose per-call overhead dominated the
+        # acquisition optimiser's time at tens of observations.
+        self.Linv = solve_triangular(self.L, np.eye(len(X)), lower=True, check_finite=False)
 
     def condition(self, Xp: np.ndarray, yp: np.ndarray) -> GP:
         """The same hyperparameters with extra (fantasy) observations ``(Xp, yp)`` added."""
@@ -190,13 +195,13 @@ class GP:
         corr, dcorr = matern52(sqd @ self.isl)
         kx = self.scale * corr  # (m, n)
         mean = kx @ self.alpha
-        v = solve_triangular(self.L, kx.T, lower=True, check_finite=False)
+        v = self.Linv @ kx.T
         var = np.maximum(self.scale - np.einsum("nm,nm->m", v, v), 1e-12)
         if not grad:
             return mean, var
         # d kx / dx = scale * dcorr * 2 * diff * isl (per column; categorical columns: 0)
         dk = (2.0 * self.scale) * dcorr
-        beta = solve_triangular(self.L.T, v, lower=False, check_finite=False)  # K^-1 kx^T
+        beta = self.Linv.T @ v  # K^-1 kx^T
         dmean = np.einsum("mn,mnd->md", dk * self.alpha[None, :], diff) * self.isl
         dvar = -2.0 * np.einsum("mn,mnd->md", dk * beta.T, diff) * self.isl
         if cat.any():
