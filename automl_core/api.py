@@ -208,7 +208,6 @@ def _run_experiment(cfg, X, y, info, show_progress: bool, journal=None) -> Resul
     from .experiment import build_space, resolve
     from .journal import ExperimentInterrupted
     from .objective import PipelineObjective
-    from .pipeline import build_pipeline
     from .resume import required_kinds, run_journal, save_interrupted
     from .runner import run_search
 
@@ -275,9 +274,7 @@ def _run_experiment(cfg, X, y, info, show_progress: bool, journal=None) -> Resul
             results.info["cleaning_gain"] = compare_cleaning(
                 X, y, cfg.task, cfg.metric, folds, resolve(cfg, best_rec.params), best_rec.seed
             )
-        pipe = build_pipeline(
-            resolve(cfg, best_rec.params), cfg.task, seed=best_rec.seed, n_jobs=-1
-        )
+        pipe = _refit_pipeline(cfg, best_rec)
         results.best_pipeline = pipe.fit(X, y)
         if X_test is not None:
             from .evaluate import score
@@ -290,6 +287,27 @@ def _run_experiment(cfg, X, y, info, show_progress: bool, journal=None) -> Resul
     if cfg.results_dir:
         results.save(cfg.results_dir)
     return results
+
+
+def _refit_pipeline(cfg, best_rec):
+    """The best trial's pipeline, to be fitted on all training rows.
+
+    Scikit-learn models get every core (``n_jobs=-1``). Networks (the epoch protocol) keep
+    the threads a trial had: their OpenMP threads spin-wait when the cores are busy, and on a
+    shared 2-core machine a 2-thread refit of the digits CNN took 10x longer than a 1-thread
+    one (benchmarks/RESULTS.md, issue 5); a small network gains little from more threads.
+    """
+    import math
+
+    from .epochs import has_epoch_protocol
+    from .experiment import resolve
+    from .pipeline import build_pipeline
+
+    pipe = build_pipeline(resolve(cfg, best_rec.params), cfg.task, seed=best_rec.seed, n_jobs=-1)
+    model = pipe.steps[-1][1]
+    if has_epoch_protocol(model) and "n_jobs" in model.get_params():
+        model.set_params(n_jobs=max(1, math.ceil(cfg.resources.cpu)))
+    return pipe
 
 
 def _split_test(X, y, cfg):

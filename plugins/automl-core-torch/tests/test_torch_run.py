@@ -45,6 +45,8 @@ def test_run_records_train_and_validation_history(ray_session, small_table, tmp_
     assert (tmp_path / "res" / "history.csv").exists()
     again = joblib.load(tmp_path / "res" / "best_pipeline.joblib")
     assert (again.predict(X) == res.best_pipeline.predict(X)).all()
+    # the refit keeps a trial's torch threads (1 CPU per trial by default), not every core
+    assert res.best_pipeline.steps[-1][1].n_jobs == 1
 
 
 def test_image_folder_with_asha_stops_bad_trials_early(ray_session, png_folder):
