@@ -120,8 +120,18 @@ def run_ours(train, test, target, task, budget):
         "trials": auto.get("trials"),
         "best": str(best.iloc[0]) if len(best) else None,
         "ensemble": len(auto.get("ensemble", {})) or None,
+        # where the time went: the search's end, the refit's end (from the call), refit rows
+        "search_done_s": auto.get("search_done_s"),
+        "refit_done_s": auto.get("refit_done_s"),
+        "refit_rows": auto.get("refit_rows"),
+        "best_config": {k: _plain(v) for k, v in (res.best.params if res.best else {}).items()},
     }
     return points(test[target], pred, task), wall, detail
+
+
+def _plain(v):
+    """A JSON-friendly value (numpy scalars to Python)."""
+    return v.item() if hasattr(v, "item") else v
 
 
 def _for_flaml(X: pd.DataFrame) -> pd.DataFrame:
@@ -142,7 +152,10 @@ def run_flaml(train, test, target, task, budget):
     automl.fit(X, y, task=task, time_budget=budget, n_jobs=2, seed=0, verbose=0)
     wall = time.perf_counter() - t0
     pred = automl.predict(_for_flaml(test.drop(columns=[target])))
-    detail = {"best": automl.best_estimator}
+    detail = {
+        "best": automl.best_estimator,
+        "best_config": {k: _plain(v) for k, v in (automl.best_config or {}).items()},
+    }
     return points(test[target], pred, task), wall, detail
 
 

@@ -18,7 +18,7 @@ from automl_core.autopilot import (
     portfolio,
     portfolio_point,
 )
-from automl_core.autopilot.budget import refit_estimate
+from automl_core.autopilot.budget import refit_estimate, refit_reserve
 from automl_core.autopilot.cleaning import autopilot_cleaners
 from automl_core.autopilot.objective import decode_oof, encode_oof
 from automl_core.builtins.models_extra import EXTRA_MODELS
@@ -94,6 +94,49 @@ def test_plan_subsamples_big_tables_and_keeps_time_back():
     assert big.reserve_s > small.reserve_s >= 1.5
     assert big.trial_timeout_s <= 0.25 * 30 + 1e-9
     assert refit_estimate(3.0, 3, 900, 900) == pytest.approx(1.5)
+    # gradient boosting grows slower than linearly in the rows; the reserve has a floor
+    assert refit_estimate(3.0, 3, 900, 9000, "hist_gradient_boosting") < refit_estimate(
+        3.0, 3, 900, 9000
+    )
+    assert refit_reserve(big, 0.0, 900, 900) == big.min_reserve_s
+    assert refit_reserve(big, 30.0, 900, 9000) > 30.0
+
+
+def test_a_running_trial_ends_at_its_cap_or_when_the_search_stops(tmp_path):
+    from automl_core.autopilot.local import _alarm
+    from automl_core.runner.limits import TrialTimeout
+
+    def busy(seconds, stop_after=None):
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < seconds:
+            if stop_after is not None and time.monotonic() - t0 > stop_after:
+                stop.touch()  # the driver's stop file
+            sum(range(1000))
+
+    stop = tmp_path / "run.stop"
+    with _alarm(5.0, str(stop)):
+        busy(0.6)  # polled, but neither the cap nor the stop file: runs to the end
+    t0 = time.monotonic()
+    with pytest.raises(TrialTimeout), _alarm(0.5, str(stop)):
+        busy(5.0)
+    assert time.monotonic() - t0 < 2.0
+    t0 = time.monotonic()
+    with pytest.raises(TrialTimeout), _alarm(30.0, str(stop)):
+        busy(5.0, stop_after=0.3)
+    assert time.monotonic() - t0 < 2.0
+
+
+def test_killing_the_pool_does_not_wait_for_a_busy_worker():
+    from automl_core.autopilot.local import executor, kill_workers
+
+    pool = executor(1)
+    busy = pool.submit(time.sleep, 30)
+    time.sleep(0.5)
+    t0 = time.perf_counter()
+    kill_workers()
+    assert time.perf_counter() - t0 < 5.0
+    assert executor(1).submit(abs, -3).result(timeout=60) == 3  # a fresh pool takes over
+    del busy
 
 
 def test_greedy_ensemble_beats_single_only_when_it_can():
@@ -176,3 +219,23 @@ def test_only_a_time_budget_or_strategy_auto_picks_the_autopilot():
     assert not _wants_autopilot({}, None, ["svc"], None, 60)
     assert not _wants_autopilot({}, "random", None, None, 60)
     assert not _wants_autopilot({"models": [{"kind": "svc"}]}, None, None, None, 60)
+
+
+def test_budget_holds_when_the_refit_is_expensive():
+    # 60 000 rows searched on a few thousand: a forest's refit on all rows would take longer
+    # than the budget. The search stops early enough for its best trial's refit (or the refit
+    # takes fewer rows), so the whole call ends within the budget + 10%.
+    rng = np.random.default_rng(0)
+    n, d = 60_000, 12
+    X = rng.normal(size=(n, d))
+    y = np.sin(2 * X[:, 0]) * X[:, 1] + (X[:, 2] > 0) * X[:, 3] + 0.3 * rng.normal(size=n)
+    df = pd.DataFrame(X, columns=[f"x{i}" for i in range(d)]).assign(y=y)
+    budget = 15.0
+    t0 = time.perf_counter()
+    res = ac.run(df, target="y", time_budget_s=budget, show_progress=False)
+    wall = time.perf_counter() - t0
+    auto = res.info["autopilot"]
+    assert wall <= 1.1 * budget, auto
+    assert auto["search_rows"] < n and res.best_pipeline.predict(
+        df.drop(columns="y").head(5)
+    ).shape == (5,)

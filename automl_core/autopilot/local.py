@@ -9,7 +9,10 @@ milliseconds. The cluster case (an ``address``) still goes through the runner an
 The data is written once per run to a file the workers load and keep (not pickled per trial).
 A trial past its time cap gets ``TrialTimeout`` from a ``SIGALRM`` in the worker (it lands at
 the next Python bytecode: between boosting rounds, trees, folds); a worker stuck in one long C
-call is killed when the run ends, so the run never waits for it.
+call is killed when the search ends, so the run never waits for it. The search's deadline may
+move earlier while it runs (the driver keeps back the refit time of the best trial so far): the
+alarm also fires every :data:`STOP_POLL_S` seconds and ends the trial once the driver has
+written its stop file, so running trials end at the search's end, not at their own cap.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, wait
 from contextlib import contextmanager
 from typing import Any
@@ -37,13 +41,19 @@ __all__ = ["executor", "fit_all", "kill_workers", "run_local", "warm_up"]
 _LOADED: dict[str, Any] = {}
 #: seconds an idle pool worker lives on, so the next run in this process finds it warm
 IDLE_WORKER_S = 600
+#: the pool :func:`executor` handed out last (the one :func:`kill_workers` ends)
+_POOL: list[Any] = [None]
+#: how often a running trial looks for the driver's stop file (seconds)
+STOP_POLL_S = 0.25
 
 
 def executor(workers: int):
     """The reusable pool (created on first use, kept warm between runs)."""
     from joblib.externals.loky import get_reusable_executor
 
-    return get_reusable_executor(max_workers=workers, timeout=IDLE_WORKER_S, reuse=True)
+    pool = get_reusable_executor(max_workers=workers, timeout=IDLE_WORKER_S, reuse=True)
+    _POOL[0] = pool
+    return pool
 
 
 def warm_up(workers: int) -> None:
@@ -75,16 +85,20 @@ class _Context:
 
 
 @contextmanager
-def _alarm(timeout_s: float | None):
+def _alarm(timeout_s: float | None, stop_path: str | None = None):
+    """``TrialTimeout`` once ``timeout_s`` has passed or ``stop_path`` exists (polled)."""
     if not timeout_s or threading.current_thread() is not threading.main_thread():
         yield
         return
+    end = time.monotonic() + timeout_s
 
     def fire(signum, frame):
-        raise TrialTimeout
+        if time.monotonic() >= end - 1e-3 or (stop_path and os.path.exists(stop_path)):
+            raise TrialTimeout
 
     old = signal.signal(signal.SIGALRM, fire)
-    signal.setitimer(signal.ITIMER_REAL, timeout_s)
+    first = min(timeout_s, STOP_POLL_S) if stop_path else timeout_s
+    signal.setitimer(signal.ITIMER_REAL, first, STOP_POLL_S if stop_path else 0.0)
     try:
         yield
     finally:
@@ -92,10 +106,20 @@ def _alarm(timeout_s: float | None):
         signal.signal(signal.SIGALRM, old)
 
 
-def _trial(path: str, key: str, trial_id: int, params: dict, seed: int, timeout_s: float | None):
+def _trial(
+    path: str,
+    key: str,
+    trial_id: int,
+    params: dict,
+    seed: int,
+    timeout_s: float | None,
+    stop_path: str | None = None,
+):
     """Run one trial in a pool worker; every outcome is returned, never raised."""
     from threadpoolctl import threadpool_limits
 
+    if stop_path and os.path.exists(stop_path):  # the search ended while this one queued
+        return "cancelled", float("nan"), {}, "the search ended before it started", 0.0
     objective = _LOADED.get(key)
     if objective is None:
         import joblib
@@ -105,13 +129,15 @@ def _trial(path: str, key: str, trial_id: int, params: dict, seed: int, timeout_
         _LOADED[key] = objective
     t0 = time.perf_counter()
     try:
-        with threadpool_limits(1), _alarm(timeout_s):
+        with threadpool_limits(1), _alarm(timeout_s, stop_path):
             out = objective(params, _Context(trial_id, seed))
         value = float(out.pop("score"))
         status, error = ("ok", None) if math.isfinite(value) else ("failed", "the score is NaN")
     except TrialTimeout:
         out, value, status = {}, float("nan"), "timeout"
         error = f"ran past its time limit of {timeout_s:g} s"
+        if stop_path and os.path.exists(stop_path) and time.perf_counter() - t0 < timeout_s:
+            status, error = "cancelled", "the run's time budget ended first"
     except Exception as exc:  # a failing trial is a failed row; the run goes on
         out, value, status = {}, float("nan"), "failed"
         error = f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=-3)}"
@@ -141,7 +167,7 @@ def run_local(
     strategy: Strategy,
     space,
     *,
-    deadline: float,
+    deadline: float | Callable[[Recorder], float],
     workers: int,
     seed: int,
     n_trials: int | None = None,
@@ -149,8 +175,11 @@ def run_local(
 ) -> tuple[Recorder, bool]:
     """Ask/tell ``strategy`` over ``objective`` on the pool until ``deadline`` (perf_counter).
 
-    Trials still running at the deadline are recorded as "cancelled". Returns the records and
-    whether a worker is still stuck in a trial (then call :func:`kill_workers` once done).
+    ``deadline`` may be a function of the records so far, asked again after every finished
+    trial (it may move earlier: the time kept back for the refit of the best trial). Trials still
+    running at the deadline are told to stop (stop file) and recorded as "cancelled". Returns
+    the records and whether a worker is still stuck in a trial (then call
+    :func:`kill_workers`).
     """
     import joblib
 
@@ -158,13 +187,18 @@ def run_local(
     key = uuid.uuid4().hex
     fd, path = tempfile.mkstemp(prefix="automl_autopilot_", suffix=".joblib")
     os.close(fd)
+    stop_path = path + ".stop"
     joblib.dump(objective, path)
+
+    def until() -> float:
+        return deadline(recorder) if callable(deadline) else deadline
+
     pool = executor(workers)
     running: dict[Any, int] = {}
     asked = 0
     stuck = False
     try:
-        while time.perf_counter() < deadline:
+        while time.perf_counter() < until():
             while len(running) < workers and (n_trials is None or asked < n_trials):
                 point = strategy.ask(str(asked))
                 if point is None:
@@ -176,31 +210,36 @@ def run_local(
                 recorder.add(rec)
                 # a trial also ends at the deadline by itself, so the pool stays warm for the
                 # refit (killing a busy worker costs a restart of a few seconds)
-                cap = max(0.1, deadline - time.perf_counter())
+                cap = max(0.1, until() - time.perf_counter())
                 cap = min(cap, trial_timeout_s) if trial_timeout_s else cap
-                fut = pool.submit(_trial, path, key, asked, rec.params, trial_seed, cap)
+                fut = pool.submit(_trial, path, key, asked, rec.params, trial_seed, cap, stop_path)
                 running[fut] = asked
                 asked += 1
             if not running:
                 break
-            left = max(0.0, deadline - time.perf_counter())
+            left = max(0.0, until() - time.perf_counter())
             done, _ = wait(list(running), timeout=left, return_when=FIRST_COMPLETED)
             for fut in done:
                 _finish(recorder, strategy, running.pop(fut), fut)
     finally:
+        with open(stop_path, "w"):
+            pass  # running trials see it within STOP_POLL_S and end
         stuck = _stop(running, recorder, strategy)
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
+        for p in (path, stop_path):
+            try:
+                os.unlink(p)
+            except OSError:
+                pass
     return recorder, stuck
 
 
 def kill_workers() -> None:
-    """End the pool's workers (one stuck in a long C call would delay the next run)."""
-    from joblib.externals.loky import get_reusable_executor
-
-    get_reusable_executor().shutdown(wait=False, kill_workers=True)
+    """End the pool's workers now (one stuck in a long C call would hold a CPU and delay the
+    next run). Not through ``get_reusable_executor()``: called with other arguments than the
+    pool's, it shuts the pool down *waiting* for the stuck call (measured: 99 s)."""
+    pool, _POOL[0] = _POOL[0], None
+    if pool is not None:
+        pool.shutdown(wait=False, kill_workers=True)
 
 
 def _finish(recorder: Recorder, strategy: Strategy, n: int, fut) -> None:
@@ -216,7 +255,7 @@ def _finish(recorder: Recorder, strategy: Strategy, n: int, fut) -> None:
 
 
 def _stop(running: dict, recorder: Recorder, strategy: Strategy) -> bool:
-    """Cancel what has not started; give running trials (capped at the deadline) 2 s to end.
+    """Cancel what has not started; give running trials (told to stop) 2 s to end.
     Returns whether one is still running."""
     for fut in list(running):
         if fut.cancel():

@@ -11,7 +11,7 @@ import pandas as pd
 from ..metrics import metric_mode
 from ..results import Results, results_from_recorder
 from ..seeds import derive_seed
-from .budget import Plan, make_plan, refit_estimate
+from .budget import REFIT_SAFETY, Plan, make_plan, refit_estimate, refit_reserve
 from .ensemble import ENSEMBLE_METRICS, EnsembleClassifier, EnsembleRegressor, greedy_ensemble
 from .objective import OOF_KEY, AutopilotObjective, decode_oof
 from .portfolio import autopilot_models, portfolio
@@ -105,13 +105,21 @@ def run_autopilot(
     ]
     strategy = PortfolioStrategy(space, mode, derive_seed(cfg.seed, "strategy"), starts)
     objective = AutopilotObjective(cfg.model_dump(mode="json"), Xs, ys, folds, cfg.task)
+
+    def search_deadline(recorder) -> float:
+        """The search ends early enough to refit its best trial so far within the budget."""
+        best = recorder.best(mode)
+        if best is None:
+            return deadline - plan.reserve_s
+        fit_s = _fit_time(best, plan.folds)
+        return deadline - refit_reserve(plan, fit_s, len(Xs), len(X), best.params.get("model"))
+
     if cfg.address is None:
-        search_s = max(1.0, deadline - time.perf_counter() - plan.reserve_s)
         recorder, stuck = run_local(
             objective,
             strategy,
             space,
-            deadline=time.perf_counter() + search_s,
+            deadline=search_deadline,
             workers=workers,
             seed=cfg.seed,
             n_trials=trials,
@@ -139,6 +147,10 @@ def run_autopilot(
             trial_timeout_s=plan.trial_timeout_s,
         )
     search_done = time.perf_counter()
+    if stuck:
+        # a worker is stuck in one long C call past the search's end: free its CPU now (the
+        # refit then runs here, in this process)
+        kill_workers()
     # the out-of-fold predictions are for the ensemble, not columns of the table
     oof = {n: rec.metrics.pop(OOF_KEY, None) for n, rec in recorder.trials.items()}
     results = results_from_recorder(
@@ -153,7 +165,6 @@ def run_autopilot(
     best_rec = recorder.best(mode)
     auto: dict[str, Any] = {
         **plan.as_dict(),
-        "search_s": round(search_s, 2),
         "search_done_s": round(search_done - started, 2),
         "trials": len(recorder.done()),
     }
@@ -170,25 +181,33 @@ def run_autopilot(
         _test_score(results, X_test, y_test, cfg.metric)
         return results
 
+    parallel = workers if cfg.address is None and not stuck else 1
+
     def refit(recs):
-        """Refit ``recs`` on all rows, or on the searched rows when that would not fit in time
-        (a big table searched on a subsample); on the pool when running locally."""
-        est = sum(
-            refit_estimate(r.metrics.get("fit_time_s", 0.0), plan.folds, len(Xs), len(X))
-            for r in recs
-        ) / min(len(recs), workers)
-        full = est <= deadline - time.perf_counter() or len(Xs) == len(X)
-        Xf, yf = (X, y) if full else (Xs, ys)
+        """Refit ``recs`` on all rows, or on as many rows as the time left allows (a random
+        subsample: the estimate said all rows would break the budget); on the pool when
+        running locally."""
+        est = _refit_cost(recs, plan, len(Xs), len(X), parallel)
+        left = deadline - time.perf_counter() - plan.min_reserve_s / 2
+        rows = len(X)
+        if est > left:
+            rows = max(int(len(X) * max(left, 0.0) / max(est, 1e-9)), min(len(X), 1_000))
+        Xf, yf = _subsample(X, y, rows, cfg.task, derive_seed(cfg.seed, "refit"))
+        auto["refit_start_s"] = round(time.perf_counter() - started, 2)
         auto["refit_rows"] = int(len(Xf))
+        auto["refit_estimate_s"] = round(est, 2)
         pipes = [
             build_pipeline(resolve(cfg, r.params), cfg.task, seed=r.seed, n_jobs=1) for r in recs
         ]
-        if cfg.address is None and not stuck:
+        if parallel > 1:
             return fit_all(pipes, Xf, yf, workers)
         with threadpool_limits(1):  # see local.fit_all
             return [p.fit(Xf, yf) for p in pipes]
 
-    members = _choose_ensemble(recorder, oof, ys, cfg, mode, plan, len(Xs), len(X), deadline)
+    members = _choose_ensemble(
+        recorder, oof, ys, cfg, mode, plan, len(Xs), len(X), deadline, parallel
+    )
+    auto["ensemble_done_s"] = round(time.perf_counter() - started, 2)
     if ensemble and members:
         auto["ensemble"] = {int(n): int(w) for n, w in members["weights"].items()}
         auto["ensemble_oof_score"] = members["score"]
@@ -197,8 +216,6 @@ def run_autopilot(
         results.best_pipeline = cls(refit(recs), [members["weights"][r.trial_id] for r in recs])
     else:
         results.best_pipeline = refit([best_rec])[0]
-    if stuck:
-        kill_workers()
     auto["refit_done_s"] = round(time.perf_counter() - started, 2)
     _test_score(results, X_test, y_test, cfg.metric)
     if cfg.results_dir:
@@ -218,11 +235,32 @@ def _test_score(results: Results, X_test, y_test, metric: str) -> None:
     )
 
 
-def _choose_ensemble(recorder, oof, ys, cfg, mode, plan: Plan, n_search, n_rows, deadline):
+def _fit_time(rec, folds: int) -> float:
+    """A trial's summed fold fit time, from its median fold (robust to a cold first fit)."""
+    m = rec.metrics
+    return m["fold_fit_s"] * folds if "fold_fit_s" in m else m.get("fit_time_s", 0.0)
+
+
+def _refit_cost(recs, plan: Plan, n_search: int, n_rows: int, parallel: int) -> float:
+    """Seconds to refit ``recs`` on ``n_rows`` rows, ``parallel`` at a time (safety included):
+    the longest fit, or the total shared over the workers if that is more."""
+    each = [
+        REFIT_SAFETY
+        * refit_estimate(
+            _fit_time(r, plan.folds), plan.folds, n_search, n_rows, r.params.get("model")
+        )
+        for r in recs
+    ]
+    return max(max(each, default=0.0), sum(each) / max(1, min(parallel, len(each))))
+
+
+def _choose_ensemble(recorder, oof, ys, cfg, mode, plan, n_search, n_rows, deadline, parallel):
     """Greedy ensemble of the best trials when it beats the best one out of fold and its
     members' refits fit in the time left; else None."""
     if cfg.metric not in ENSEMBLE_METRICS:
         return None
+    if deadline - time.perf_counter() < 0.1 * plan.min_reserve_s:
+        return None  # no time to choose one
     ok = [r for r in recorder.done() if r.status == "ok" and oof.get(r.trial_id)]
     ok.sort(key=lambda r: r.score, reverse=mode == "max")
     ok = ok[:ENSEMBLE_CANDIDATES]
@@ -235,10 +273,7 @@ def _choose_ensemble(recorder, oof, ys, cfg, mode, plan: Plan, n_search, n_rows,
     single = greedy_ensemble(preds[:1], y, cfg.metric, classes, max_steps=0)[1]
     if len(weights) < 2 or ens_score <= single:
         return None
-    cost = sum(
-        refit_estimate(ok[i].metrics.get("fit_time_s", 0.0), plan.folds, n_search, n_rows)
-        for i in weights
-    )
-    if cost > deadline - time.perf_counter():
+    cost = _refit_cost([ok[i] for i in weights], plan, n_search, n_rows, parallel)
+    if cost > deadline - time.perf_counter() - plan.min_reserve_s / 2:
         return None
     return {"weights": {ok[i].trial_id: w for i, w in weights.items()}, "score": ens_score}

@@ -87,7 +87,7 @@ class PortfolioStrategy(Strategy):
         if outcome.ok:
             self.results.append((self.loss(float(outcome.value)), point))
             self.results.sort(key=lambda r: r[0])
-        else:
+        elif outcome.status != "cancelled":  # stopped by the run's end: says nothing of it
             model = point.get("model", "")
             self.failed_models[model] = self.failed_models.get(model, 0) + 1
 
