@@ -10,7 +10,9 @@
    Same best score required. Ray is started once beforehand (it is, once per process, in
    every real use); its start-up time is reported on its own line.
 
-Runs alternate between the contenders and the medians are printed.
+Runs alternate between the contenders and the medians are printed. Every contender starts warm:
+GridSearchCV on its loky pool, ``ac.run`` and raw Ray Tune on the warm Ray workers that the
+embedded Ray keeps between runs (``runner/warm.py``; see ``raw_tune`` and ``SETTLE_S``).
 """
 
 from __future__ import annotations
@@ -50,7 +52,16 @@ def raw_tune(trainable, param_space, reuse: bool, n: int | None = None):
         tune_config=tune.TuneConfig(num_samples=n or 1, reuse_actors=reuse),
         run_config=tune.RunConfig(verbose=0, storage_path="/tmp/bench_raw_tune"),
     )
-    return tuner.fit()
+    try:
+        return tuner.fit()
+    finally:
+        # A raw Tune run in this process takes the warm workers ac.run left (same job, same
+        # runtime env) and, unlike ac.run, starts none for the next run. Put back what it took
+        # so that each ac.run here starts as it would after the user's previous ac.run; the
+        # raw-Tune rows are thus measured on warm workers too.
+        from automl_core.runner.warm import prestart_when_free
+
+        prestart_when_free(2).join()
 
 
 def bench_overhead(n: int, repeats: int) -> dict[str, list[float]]:
