@@ -17,7 +17,15 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-__all__ = ["FIT_EXPONENT", "Plan", "REFIT_SAFETY", "make_plan", "refit_estimate", "refit_reserve"]
+__all__ = [
+    "FIT_EXPONENT",
+    "Plan",
+    "REFIT_SAFETY",
+    "make_plan",
+    "refit_estimate",
+    "refit_reserve",
+    "refit_seconds",
+]
 
 #: cells (rows x columns) searched per second of budget: ~9000 rows of 30 columns at 30 s
 CELLS_PER_BUDGET_S = 9_000
@@ -76,11 +84,17 @@ def refit_estimate(
     return per_fold * ratio ** FIT_EXPONENT.get(model or "", 1.0)
 
 
+def refit_seconds(
+    plan: Plan, fit_time_s: float, search_rows: int, n_rows: int, model: str | None = None
+) -> float:
+    """Seconds to plan for refitting a trial (a ``model``) that took ``fit_time_s`` (summed over
+    its folds, fitted on ``search_rows``) on ``n_rows``: the estimate times the safety factor."""
+    return REFIT_SAFETY * refit_estimate(fit_time_s, plan.folds, search_rows, n_rows, model)
+
+
 def refit_reserve(
     plan: Plan, fit_time_s: float, search_rows: int, n_rows: int, model: str | None = None
 ) -> float:
-    """Seconds the search keeps back when its best trial so far (a ``model``) took
-    ``fit_time_s`` (summed over its folds, fitted on ``search_rows``): the refit on ``n_rows``
-    with a safety factor, plus the least reserve."""
-    est = refit_estimate(fit_time_s, plan.folds, search_rows, n_rows, model)
-    return REFIT_SAFETY * est + plan.min_reserve_s
+    """Seconds the search keeps back when its best trial so far is that trial: its
+    :func:`refit_seconds` plus the least reserve."""
+    return refit_seconds(plan, fit_time_s, search_rows, n_rows, model) + plan.min_reserve_s

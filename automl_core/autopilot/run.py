@@ -11,7 +11,7 @@ import pandas as pd
 from ..metrics import metric_mode
 from ..results import Results, results_from_recorder
 from ..seeds import derive_seed
-from .budget import REFIT_SAFETY, Plan, make_plan, refit_estimate, refit_reserve
+from .budget import Plan, make_plan, refit_reserve, refit_seconds
 from .ensemble import ENSEMBLE_METRICS, EnsembleClassifier, EnsembleRegressor, greedy_ensemble
 from .objective import OOF_KEY, AutopilotObjective, decode_oof
 from .portfolio import autopilot_models, portfolio
@@ -47,10 +47,9 @@ def _cpu_count() -> int:
 def _subsample(X, y, rows: int, task: str, seed: int):
     if rows >= len(X):
         return X, y
-    from sklearn.model_selection import train_test_split
+    from ..evaluate import split_rows
 
-    strat = y if task == "classification" and y.value_counts().min() >= 2 else None
-    Xs, _, ys, _ = train_test_split(X, y, train_size=rows, stratify=strat, random_state=seed)
+    Xs, _, ys, _ = split_rows(X, y, task, seed, train_size=rows)
     return Xs, ys
 
 
@@ -245,10 +244,7 @@ def _refit_cost(recs, plan: Plan, n_search: int, n_rows: int, parallel: int) -> 
     """Seconds to refit ``recs`` on ``n_rows`` rows, ``parallel`` at a time (safety included):
     the longest fit, or the total shared over the workers if that is more."""
     each = [
-        REFIT_SAFETY
-        * refit_estimate(
-            _fit_time(r, plan.folds), plan.folds, n_search, n_rows, r.params.get("model")
-        )
+        refit_seconds(plan, _fit_time(r, plan.folds), n_search, n_rows, r.params.get("model"))
         for r in recs
     ]
     return max(max(each, default=0.0), sum(each) / max(1, min(parallel, len(each))))
