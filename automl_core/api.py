@@ -311,12 +311,9 @@ def _refit_pipeline(cfg, best_rec):
 
 
 def _split_test(X, y, cfg):
-    from sklearn.model_selection import train_test_split
+    from .evaluate import split_rows
 
-    strat = y if cfg.task == "classification" and y.value_counts().min() >= 2 else None
-    return train_test_split(
-        X, y, test_size=cfg.test_size, stratify=strat, random_state=derive_seed(cfg.seed, "test")
-    )
+    return split_rows(X, y, cfg.task, derive_seed(cfg.seed, "test"), test_size=cfg.test_size)
 
 
 def tune(

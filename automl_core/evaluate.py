@@ -19,7 +19,7 @@ from sklearn.model_selection import KFold, StratifiedKFold
 
 from .metrics import METRICS
 
-__all__ = ["make_folds", "cross_validate", "score"]
+__all__ = ["make_folds", "split_rows", "cross_validate", "score"]
 
 
 def make_folds(
@@ -37,6 +37,16 @@ def make_folds(
         n_splits=folds, shuffle=shuffle, random_state=rs
     )
     return [(tr, va) for tr, va in splitter.split(np.zeros(len(y)), y)]
+
+
+def split_rows(X, y: pd.Series, task: str, seed: int, *, train_size=None, test_size=None):
+    """``train_test_split``, stratified for classification when every class has 2+ rows."""
+    from sklearn.model_selection import train_test_split
+
+    strat = y if task == "classification" and y.value_counts().min() >= 2 else None
+    return train_test_split(
+        X, y, train_size=train_size, test_size=test_size, stratify=strat, random_state=seed
+    )
 
 
 def score(fitted, X, y, metric: str) -> float:
