@@ -2,10 +2,10 @@
 
 Ray Tune creates fresh trial actors for every ``Tuner.fit`` and ends them at its close; a
 new actor needs a new worker process, which must start Python and import the trial's stack
-(~2.5 s on 2 busy cores, before the first trial can start). Ray can start idle workers ahead
-of demand: it does once when it starts (one per CPU), and its raylet answers a
-``PrestartWorkers`` request at any time. We send one after each run, so the next run's actors
-find workers that already imported :mod:`.worker_preload` (named in ``ensure_ray``).
+(~2.5 s on 2 busy cores, before the first trial can start). A raylet answers a
+``PrestartWorkers`` request at any time by starting idle workers ahead of demand. We send one
+when ``ensure_ray`` starts the embedded Ray (one worker per CPU) and after each run, so the
+next run's actors find workers that already imported :mod:`.worker_preload`.
 
 Only on the Ray this process started itself (we chose its settings); a cluster's workers are
 its operator's business. Needs ``grpcio`` (a dependency); any failure here is silent: the next

@@ -1,8 +1,8 @@
 """Imported by every worker of the embedded Ray *before* it accepts work.
 
-Ray starts idle Python workers ahead of demand (one per CPU when it starts, and again after
-each run: :func:`automl_core.runner.warm.prestart_workers`) and imports the modules named in
-its ``preload_python_modules`` setting into them (:func:`automl_core.runner.session.ensure_ray`
+The embedded Ray starts idle Python workers ahead of demand (one per CPU when it starts, and
+again after each run: :mod:`automl_core.runner.warm`) and imports the modules named in its
+``preload_python_modules`` setting into them (:func:`automl_core.runner.session.ensure_ray`
 names this one). A trial actor that lands on such a worker finds automl-core, pandas,
 scikit-learn and the plugin registry already loaded: on this 2-core machine that moved ~2.5 s
 from the start of every run to the idle time between runs.
