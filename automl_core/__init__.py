@@ -1,19 +1,59 @@
-"""automl-core: clean, regularize and search models on Ray Tune; one results table out."""
+"""automl-core: clean, regularize and search models on Ray Tune; one results table out.
+
+The names that need pandas or scikit-learn (``run``, ``tune``, ``Results``, the estimators...)
+load on first use (PEP 562 ``__getattr__``): ``import automl_core`` stays light, and so does
+every Ray worker that imports the runner to run a plain function objective (about 1 s of CPU
+less per worker, on a 2-core machine the larger part of a first run's start-up).
+"""
 
 from __future__ import annotations
 
-from .api import read_table, run, tune
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# light modules (no pandas, no scikit-learn). ``compare`` and ``resume`` are also the names of
+# functions: importing those submodules here, before the functions are bound, keeps a later
+# ``import automl_core.resume`` from replacing the function ``automl_core.resume``.
 from .compare import Comparison, compare
 from .config import ConfigError, ExperimentConfig, dump_config, load_config, parse_config
-from .datacheck import DataError
-from .estimator import AutoMLClassifier, AutoMLRegressor
 from .hookspecs import hookimpl
 from .plugins import PluginError, get_registry, register_plugin
-from .results import BestTrial, Results
 from .resume import ExperimentInterrupted, resume
 from .space import Choice, Float, Int, Searchable, SearchSpace
 from .specs import CleanerSpec, ModelSpec, RegularizerSpec, StrategySpec
 from .strategies import Outcome, Strategy
+
+if TYPE_CHECKING:
+    from .api import read_table, run, tune
+    from .datacheck import DataError
+    from .estimator import AutoMLClassifier, AutoMLRegressor
+    from .results import BestTrial, Results
+
+#: name -> submodule, imported on first access
+_LAZY = {
+    "read_table": "api",
+    "run": "api",
+    "tune": "api",
+    "DataError": "datacheck",
+    "AutoMLClassifier": "estimator",
+    "AutoMLRegressor": "estimator",
+    "BestTrial": "results",
+    "Results": "results",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # once loaded, a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __version__ = "0.1.0"
 

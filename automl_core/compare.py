@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas loads with the first comparison, not with `import automl_core`
+    import pandas as pd
 
-from .results import Results
+    from .results import Results
 
 __all__ = ["Comparison", "compare", "best_so_far"]
 
@@ -16,6 +17,8 @@ def best_so_far(table: pd.DataFrame, mode: str, by: str = "trial_id") -> pd.Data
     """Best score so far of each strategy, in trial order (``by="trial_id"``) or in time
     (``by="finished_s"``). Failed trials do not move the curve. Columns: strategy, ``by``,
     score, best_so_far."""
+    import pandas as pd
+
     parts = []
     for strategy, t in table.groupby("strategy", sort=False):
         t = t.sort_values(by)
@@ -54,6 +57,8 @@ class Comparison:
 
     def summary(self) -> pd.DataFrame:
         """Per strategy: best score, trials ok, wall time of its run."""
+        import pandas as pd
+
         rows = []
         for name, res in self.results.items():
             t = res.table
@@ -82,6 +87,8 @@ def compare(
     The same seed gives the same folds (and the same per-trial model seeds), so the scores
     differ only by what each strategy chose to try.
     """
+    import pandas as pd
+
     from .api import run
 
     results: dict[str, Results] = {}

@@ -17,6 +17,9 @@ __all__ = ["FunctionObjective"]
 class FunctionObjective:
     """Adapts a user function ``f(params)`` or ``f(params, report)`` to the runner's protocol."""
 
+    #: what new Ray workers import before the first trial (runner/worker_preload.py)
+    worker_preload = "core"
+
     def __init__(self, fn: Callable, metric: str):
         self.fn = fn
         self.metric = metric

@@ -24,6 +24,9 @@ class PipelineObjective:
     installed *there*: a kind missing on a worker is a clear config error, not a pickle error.
     """
 
+    #: what new Ray workers import before the first trial (runner/worker_preload.py)
+    worker_preload = "tables"
+
     def __init__(
         self, config_json: dict[str, Any], X: pd.DataFrame, y: pd.Series, folds, task: str
     ):

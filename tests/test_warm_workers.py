@@ -27,6 +27,8 @@ def test_trial_actors_land_on_workers_started_and_loaded_before_the_run():
             "pid": os.getpid(),
             "preloaded_at": preload.LOADED_AT if preload else float("inf"),
             "niceness": os.nice(0),
+            "profile": getattr(preload, "PROFILE", None),
+            "sklearn": "sklearn" in sys.modules,
         }
 
     space = {"x": ac.Float(0, 1)}
@@ -44,3 +46,27 @@ def test_trial_actors_land_on_workers_started_and_loaded_before_the_run():
     assert (second.table["metric.preloaded_at"] < started).all()
     # and at normal priority (Ray's default for workers is nice 15)
     assert (second.table["metric.niceness"] == os.nice(0)).all()
+    # a plain function run named the light profile: no scikit-learn in its workers (~1 s of
+    # CPU each that its first trials would wait for)
+    assert (second.table["metric.profile"] == "core").all()
+    assert not second.table["metric.sklearn"].astype(bool).any()
+
+
+def test_the_copied_trial_actor_environment_matches_ray_tunes():
+    """warm.py copies Ray Tune's trial-actor env vars so that prestarting need not import
+    Ray Tune; if a Ray upgrade changes them, prestarted workers would go unused."""
+    from ray.tune.execution import class_cache
+
+    from automl_core.runner.warm import (
+        TUNE_ACTOR_ENV_VARS,
+        TUNE_PROPAGATED_ENV_VARS,
+        trial_actor_env_vars,
+    )
+
+    assert TUNE_ACTOR_ENV_VARS == class_cache.DEFAULT_ENV_VARS
+    assert TUNE_PROPAGATED_ENV_VARS == set(class_cache.ENV_VARS_TO_PROPAGATE)
+    expected = dict(class_cache.DEFAULT_ENV_VARS)
+    expected.update(
+        {k: os.environ[k] for k in class_cache.ENV_VARS_TO_PROPAGATE if k in os.environ}
+    )
+    assert trial_actor_env_vars() == expected

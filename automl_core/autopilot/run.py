@@ -128,7 +128,7 @@ def run_autopilot(
         stuck = False
         from ..runner import ensure_ray, run_search
 
-        ensure_ray(cfg.address)  # its start-up counts against the budget
+        ensure_ray(cfg.address, preload="tables")  # its start-up counts against the budget
         search_s = max(1.0, deadline - time.perf_counter() - plan.reserve_s)
         recorder = run_search(
             objective,

@@ -7,7 +7,6 @@ from typing import Literal
 from pydantic import Field
 
 from ..specs import StrategySpec
-from ..strategies.gp import GPStrategy
 from ..strategies.grid import GridStrategy, enumerate_grid
 from ..strategies.random_search import RandomStrategy
 
@@ -48,6 +47,9 @@ class GPSpec(StrategySpec):
     n_starts: int = Field(default=8, ge=1)
 
     def build(self, space, mode, seed):
+        # imported here: it needs scipy.stats (~0.5 s), and every registry build loads this module
+        from ..strategies.gp import GPStrategy
+
         return GPStrategy(
             space,
             mode,

@@ -24,7 +24,7 @@ from .cluster import check_resources, node_label, preflight, trial_slots
 from .limits import TrialLimits, TrialTimeout
 from .records import Recorder
 from .session import embedded_node_id, ensure_ray, ensure_ray_env
-from .warm import prestart_when_free
+from .warm import prestart_when_free, set_worker_preload
 
 __all__ = ["run_search", "TrialContext"]
 
@@ -304,7 +304,10 @@ def run_search(
             "resume", done=n_final, rerun=[n for n, _, _ in resume.rerun], remaining_s=remaining_s
         )
 
-    ray = ensure_ray(address)
+    # what this run's trials import: new workers of the embedded Ray preload it
+    # (runner/worker_preload.py); an objective says so with a ``worker_preload`` attribute
+    preload = getattr(objective, "worker_preload", "tables")
+    ray = ensure_ray(address, preload=preload)
     from ray import tune
 
     from .schedulers import make_scheduler
@@ -315,6 +318,8 @@ def run_search(
     key = uuid.uuid4().hex
     ref = ray.put(objective)
     embedded = not _needs_preflight(nodes)
+    if embedded:
+        set_worker_preload(preload)  # Ray may have been started by an earlier run
     if not embedded:
         preflight(ray, nodes, required_kinds, ref)
     concurrent = trial_slots(nodes, cpu, gpu, memory)

@@ -38,11 +38,17 @@ def ensure_ray_env() -> None:
 
 
 def ensure_ray(
-    address: str | None = None, num_cpus: int | None = None, num_gpus: int | None = None
+    address: str | None = None,
+    num_cpus: int | None = None,
+    num_gpus: int | None = None,
+    preload: str = "core",
 ):
     """Start an embedded local Ray (dashboard off) or connect to ``address`` / ``$RAY_ADDRESS``.
 
     Does nothing when Ray is already initialised in this process (a notebook, a test fixture).
+    A new embedded Ray starts one idle worker per CPU at once, importing ``preload`` (a
+    profile of :mod:`.worker_preload`: "core" for function objectives, "tables" for table
+    experiments) while the caller goes on.
     """
     ensure_ray_env()
     import ray
@@ -80,9 +86,13 @@ def ensure_ray(
             )
             global _embedded_node_id
             _embedded_node_id = ray.get_runtime_context().get_node_id()
-            from .warm import prestart_workers
+            from .warm import prestart_workers, set_worker_preload
 
+            set_worker_preload(preload)
             prestart_workers(int(ray.cluster_resources().get("CPU", 1)))
+            # every run needs Ray Tune (~1 s of imports): imported now, beside the workers
+            # just asked for, rather than at the run's start
+            import ray.tune  # noqa: F401
     return ray
 
 

@@ -18,36 +18,104 @@ import logging
 import threading
 import time
 
-__all__ = ["prestart_workers", "prestart_when_free"]
+__all__ = ["prestart_workers", "prestart_when_free", "set_worker_preload"]
 
 log = logging.getLogger(__name__)
 
 #: how long prestarted idle workers wait for the next run before the raylet ends them
 KEEP_ALIVE_S = 600
 
+#: the file, in the Ray session's directory, naming the preload profile of new workers
+#: (:mod:`.worker_preload` reads it)
+PRELOAD_FILE = "automl_core_worker_preload"
+
 #: how long :func:`prestart_when_free` waits for the last run's CPUs to come back
 FREE_WAIT_S = 15.0
+
+
+#: Ray Tune's environment for its trial actors, copied from ``ray.tune.execution.class_cache``
+#: (Ray 2.60): importing that module imports all of Ray Tune (~1 s of CPU), and the
+#: prestart must go out the moment Ray is up. ``tests/test_warm_workers.py`` checks that the
+#: copy still matches Ray's.
+TUNE_ACTOR_ENV_VARS = {"PL_DISABLE_FORK": "1"}
+#: the driver's variables Ray Tune copies into its trial actors' environment, when set
+TUNE_PROPAGATED_ENV_VARS = frozenset(
+    {
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SECURITY_TOKEN",
+        "AWS_SESSION_TOKEN",
+        "NCCL_RAS_ADDR",
+        "RAY_CHDIR_TO_TRIAL_DIR",
+        "RAY_TRAIN_CHECKPOINT_UPLOAD_WARN_INTERVAL_S",
+        "RAY_TRAIN_COLLECTIVE_TIMEOUT_S",
+        "RAY_TRAIN_COLLECTIVE_WARN_INTERVAL_S",
+        "RAY_TRAIN_ENABLE_CONTROLLER_STRUCTURED_LOGGING",
+        "RAY_TRAIN_ENABLE_PREEMPTION_WATCHER",
+        "RAY_TRAIN_ENABLE_PRINT_PATCH",
+        "RAY_TRAIN_ENABLE_STATE_ACTOR_RECONCILIATION",
+        "RAY_TRAIN_ENABLE_V2_MIGRATION_WARNINGS",
+        "RAY_TRAIN_ENABLE_WORKER_STRUCTURED_LOGGING",
+        "RAY_TRAIN_HEALTH_CHECK_INTERVAL_S",
+        "RAY_TRAIN_PREEMPTION_POLL_INTERVAL_S",
+        "RAY_TRAIN_STATE_ACTOR_RECONCILIATION_INTERVAL_S",
+        "RAY_TRAIN_V2_ENABLED",
+        "RAY_TRAIN_WORKER_GROUP_START_TIMEOUT_S",
+        "RAY_TRAIN_WORKER_HEALTH_CHECK_TIMEOUT_S",
+        "RAY_WARN_BLOCKING_GET_INSIDE_ASYNC",
+        "TORCHFT_LIGHTHOUSE",
+        "TRAIN_COPY_DIRECTORY_CHECKPOINTS_INSTEAD_OF_MOVING",
+    }
+)
+
+
+def trial_actor_env_vars() -> dict[str, str]:
+    """The environment variables Ray Tune sets on each trial actor, built as it builds them."""
+    import os
+
+    env_vars = dict(TUNE_ACTOR_ENV_VARS)
+    for name in TUNE_PROPAGATED_ENV_VARS:
+        if name in os.environ:
+            env_vars[name] = os.environ[name]
+    return env_vars
 
 
 def _trial_actor_runtime_env_info():
     """The runtime environment Ray Tune gives its trial actors, as the raylet sees it.
 
     A raylet hands an idle worker only to an actor of the same runtime environment, and
-    Tune sets one on every trial actor (a few environment variables:
-    ``ray.tune.execution.class_cache``); workers prestarted without it would sit unused.
-    Built the way that cache builds it, in this process, so the two serialize alike.
+    Tune sets one on every trial actor (:func:`trial_actor_env_vars`); workers prestarted
+    without it would sit unused.
     """
-    import os
-
     from ray._private.utils import get_runtime_env_info
     from ray.runtime_env import RuntimeEnv
-    from ray.tune.execution.class_cache import DEFAULT_ENV_VARS, ENV_VARS_TO_PROPAGATE
 
-    env_vars = DEFAULT_ENV_VARS.copy()
-    for name in ENV_VARS_TO_PROPAGATE:
-        if name in os.environ:
-            env_vars[name] = os.environ[name]
-    return get_runtime_env_info(RuntimeEnv(env_vars=env_vars), serialize=False)
+    return get_runtime_env_info(RuntimeEnv(env_vars=trial_actor_env_vars()), serialize=False)
+
+
+def set_worker_preload(profile: str) -> bool:
+    """Name what new workers of the embedded Ray import before their first trial.
+
+    ``profile`` is a key of :data:`.worker_preload.PROFILES` ("core" for a plain function
+    objective, "tables" for a table experiment). It applies to every worker started from now
+    on, prestarted or on demand. Call only on the Ray this process started (its session
+    directory is on this machine). True if written.
+    """
+    try:
+        import ray
+
+        session_dir = ray._private.worker.global_worker.node.get_session_dir_path()
+        path = f"{session_dir}/{PRELOAD_FILE}"
+        tmp = f"{path}.{threading.get_ident()}"
+        with open(tmp, "w") as f:
+            f.write(profile)
+        import os
+
+        os.replace(tmp, path)  # a worker reading it sees the old name or the new, never half
+        return True
+    except Exception as exc:  # best effort: see the module docstring
+        log.debug("naming the worker preload failed: %s", exc)
+        return False
 
 
 def prestart_workers(n: int, keep_alive_s: int = KEEP_ALIVE_S) -> bool:

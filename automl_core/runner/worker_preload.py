@@ -1,11 +1,17 @@
 """Imported by every worker of the embedded Ray *before* it accepts work.
 
-The embedded Ray starts idle Python workers ahead of demand (one per CPU when it starts, and
-again after each run: :mod:`automl_core.runner.warm`) and imports the modules named in its
-``preload_python_modules`` setting into them (:func:`automl_core.runner.session.ensure_ray`
-names this one). A trial actor that lands on such a worker finds automl-core, pandas,
-scikit-learn and the plugin registry already loaded: on this 2-core machine that moved ~2.5 s
-from the start of every run to the idle time between runs.
+The embedded Ray imports the modules named in its ``preload_python_modules`` setting into each
+new Python worker (:func:`automl_core.runner.session.ensure_ray` names this one), and
+:mod:`automl_core.runner.warm` starts idle workers ahead of demand: one per CPU when Ray
+starts, and again after each run. A trial actor that lands on such a worker finds its stack
+already imported.
+
+What to import depends on the run (:data:`PROFILES`): a plain function objective (``ac.tune``)
+needs only Ray Tune and the runner (~0.9 s of CPU); a table experiment also needs pandas,
+scikit-learn and the plugin registry (~2 s). Preloading the table stack for a function run
+would cost each worker a second of CPU that, on a 2-core machine, the first trials wait for.
+The driver names the profile in a file of the Ray session (:func:`.warm.set_worker_preload`)
+before it asks for workers and at the start of every run; this module reads it.
 
 Everything here is best effort: a failure only means the first trial imports it instead.
 """
@@ -15,29 +21,61 @@ from __future__ import annotations
 import importlib
 import time
 
-#: what a table trial imports; the estimator modules are the portfolio's common ones
-MODULES = (
-    "automl_core.runner.search",
-    "automl_core.function_objective",
-    "automl_core.objective",
-    "sklearn.svm",
-    "sklearn.linear_model",
-    "sklearn.ensemble",
-    "sklearn.neighbors",
-)
+#: what a plain function objective's trial imports (Ray Tune itself comes with the runner)
+CORE = ("automl_core.runner.search", "automl_core.function_objective")
 
-for _name in MODULES:
+#: profile -> (modules, whether to build the plugin registry)
+PROFILES: dict[str, tuple[tuple[str, ...], bool]] = {
+    "core": (CORE, False),
+    # a table trial: the pipeline objective and the portfolio's common estimator modules
+    "tables": (
+        CORE
+        + (
+            "automl_core.objective",
+            "sklearn.svm",
+            "sklearn.linear_model",
+            "sklearn.ensemble",
+            "sklearn.neighbors",
+        ),
+        True,
+    ),
+}
+
+#: used when the driver named no profile (or an unknown one)
+DEFAULT_PROFILE = "tables"
+
+
+def chosen_profile() -> str:
+    """The profile the driver named for this Ray session (see :func:`.warm.set_worker_preload`)."""
+    try:
+        import ray
+
+        from .warm import PRELOAD_FILE
+
+        session_dir = ray._private.worker._global_node.get_session_dir_path()
+        with open(f"{session_dir}/{PRELOAD_FILE}") as f:
+            name = f.read().strip()
+        return name if name in PROFILES else DEFAULT_PROFILE
+    except Exception:
+        return DEFAULT_PROFILE
+
+
+PROFILE = chosen_profile()
+_modules, _registry = PROFILES[PROFILE]
+
+for _name in _modules:
     try:
         importlib.import_module(_name)
     except Exception:  # pragma: no cover - best effort, see the module docstring
         pass
 
-try:  # the registry: entry points and every installed plugin's hooks (~0.3 s)
-    from automl_core.plugins import get_registry
+if _registry:
+    try:  # the registry: entry points and every installed plugin's hooks (~0.3 s)
+        from automl_core.plugins import get_registry
 
-    get_registry()
-except Exception:  # pragma: no cover - a broken plugin is reported where it is used
-    pass
+        get_registry()
+    except Exception:  # pragma: no cover - a broken plugin is reported where it is used
+        pass
 
 #: when this worker finished preloading (``time.time()``): tells a prestarted worker from one
 #: started on demand (tests/test_warm_workers.py)

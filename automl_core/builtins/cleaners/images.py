@@ -13,8 +13,6 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from ...cleaning import ImageBinarize, ImageGrayscale, ImageNormalize, ImageResize
-from ...cleaning.images import images_to_frame
 from ...space import Searchable
 from ...specs import CleanerSpec
 
@@ -25,6 +23,8 @@ class _ImageSpec(CleanerSpec):
     @classmethod
     def conformance_data(cls) -> tuple[pd.DataFrame, pd.Series]:
         """Small colour images as pixel columns, for :func:`automl_core.testing.check_spec`."""
+        from ...cleaning.images import images_to_frame
+
         rng = np.random.default_rng(0)
         images = rng.integers(0, 256, size=(120, 6, 5, 3), dtype=np.uint8)
         y = pd.Series(rng.integers(0, 2, size=120), name="label")
@@ -39,6 +39,8 @@ class ImageResizeSpec(_ImageSpec):
     width: Searchable[Side] = 32
 
     def build(self, task):
+        from ...cleaning import ImageResize
+
         return ImageResize(height=self.height, width=self.width)
 
 
@@ -48,6 +50,8 @@ class ImageGrayscaleSpec(_ImageSpec):
     kind: Literal["image_grayscale"] = "image_grayscale"
 
     def build(self, task):
+        from ...cleaning import ImageGrayscale
+
         return ImageGrayscale()
 
 
@@ -58,6 +62,8 @@ class ImageBinarizeSpec(_ImageSpec):
     threshold: Searchable[Annotated[float, Field(ge=0, le=1)]] = 0.5
 
     def build(self, task):
+        from ...cleaning import ImageBinarize
+
         return ImageBinarize(threshold=self.threshold)
 
 
@@ -68,6 +74,8 @@ class ImageNormalizeSpec(_ImageSpec):
     method: Searchable[Literal["unit", "standard", "per_image"]] = "unit"
 
     def build(self, task):
+        from ...cleaning import ImageNormalize
+
         return ImageNormalize(method=self.method)
 
 

@@ -6,7 +6,6 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from ...cleaning import ClassWeights, Resampler
 from ...space import Searchable
 from ...specs import CleanerSpec
 
@@ -32,6 +31,8 @@ class ResampleSpec(CleanerSpec):
     seed: int = 0
 
     def build(self, task):
+        from ...cleaning import Resampler
+
         _classification_only(self.kind, task)
         return Resampler(
             method=self.method, ratio=self.ratio, k_neighbors=self.k_neighbors, seed=self.seed
@@ -50,6 +51,8 @@ class ClassWeightSpec(CleanerSpec):
     power: Searchable[Annotated[float, Field(ge=0, le=2)]] = 1.0
 
     def build(self, task):
+        from ...cleaning import ClassWeights
+
         _classification_only(self.kind, task)
         return ClassWeights(power=self.power)
 

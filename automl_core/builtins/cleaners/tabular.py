@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, get_args
 
 import pandas as pd
 from pydantic import Field, field_validator
 
-from ...cleaning import (
-    DATE_FEATURES,
-    DatetimeFeatures,
-    DropColumns,
-    DropDuplicates,
-    Imputer,
-    OneHotEncoder,
-    OrdinalEncoder,
-    OutlierClipper,
-    Scaler,
-    StandardScaler,
-)
+# the transformers are imported in build(): automl_core.cleaning imports scikit-learn (~0.7 s),
+# and every process that builds the plugin registry (a driver, a cluster node's plugin check)
+# imports these specs
 from ...space import Searchable
 from ...specs import CleanerSpec
 
@@ -27,6 +18,8 @@ NumericImpute = Literal[
 ]
 CategoricalImpute = Literal["most_frequent", "constant"]
 DateFeature = Literal["year", "month", "day", "weekday", "hour", "elapsed"]
+#: the same as automl_core.cleaning.DATE_FEATURES (a test checks), without importing it
+DATE_FEATURES: tuple[str, ...] = get_args(DateFeature)
 Share = Annotated[float, Field(ge=0, le=1)]
 PositiveFloat = Annotated[float, Field(gt=0)]
 #: column names; empty means "every column the cleaner applies to"
@@ -46,6 +39,8 @@ class DropDuplicatesSpec(CleanerSpec):
     stage: ClassVar = "dataset"
 
     def build(self, task):
+        from ...cleaning import DropDuplicates
+
         return DropDuplicates(keep=self.keep, subset=self.subset)
 
 
@@ -66,6 +61,8 @@ class DropColumnsSpec(CleanerSpec):
     id_unique_ratio: Annotated[float, Field(gt=0, le=1)] = 0.95
 
     def build(self, task):
+        from ...cleaning import DropColumns
+
         return DropColumns(
             columns=self.columns,
             drop_ids=self.drop_ids,
@@ -95,6 +92,8 @@ class ImputeSpec(CleanerSpec):
     columns: Columns = ()
 
     def build(self, task):
+        from ...cleaning import Imputer
+
         return Imputer(
             numeric=self.numeric,
             categorical=self.categorical,
@@ -138,6 +137,8 @@ class DatetimeSpec(CleanerSpec):
         return v
 
     def build(self, task):
+        from ...cleaning import DatetimeFeatures
+
         return DatetimeFeatures(
             columns=self.columns,
             unit=self.unit,
@@ -164,6 +165,8 @@ class OneHotSpec(CleanerSpec):
     columns: Columns = ()
 
     def build(self, task):
+        from ...cleaning import OneHotEncoder
+
         return OneHotEncoder(
             drop_first=self.drop_first,
             max_categories=self.max_categories,
@@ -185,6 +188,8 @@ class OrdinalSpec(CleanerSpec):
     columns: Columns = ()
 
     def build(self, task):
+        from ...cleaning import OrdinalEncoder
+
         return OrdinalEncoder(
             columns=self.columns, order=self.order, unknown_value=self.unknown_value
         )
@@ -203,6 +208,8 @@ class ScaleSpec(CleanerSpec):
     columns: Columns = ()
 
     def build(self, task):
+        from ...cleaning import Scaler
+
         return Scaler(method=self.method, columns=self.columns)
 
 
@@ -212,6 +219,8 @@ class StandardScaleSpec(CleanerSpec):
     kind: Literal["standard_scale"] = "standard_scale"
 
     def build(self, task):
+        from ...cleaning import StandardScaler
+
         return StandardScaler()
 
 
@@ -230,6 +239,8 @@ class OutliersSpec(CleanerSpec):
     columns: Columns = ()
 
     def build(self, task):
+        from ...cleaning import OutlierClipper
+
         return OutlierClipper(
             method=self.method, factor=self.factor, threshold=self.threshold, columns=self.columns
         )

@@ -1,12 +1,29 @@
 """Hyperopt's TPE as an automl-core search strategy (kind ``"tpe"``).
 
 Installed with pip, it is found through the ``automl_core`` entry point (``plugin`` module).
+Registering the kind imports only the spec; hyperopt itself (~0.3 s of imports, networkx
+among them) loads when a ``tpe`` strategy is built. Every Ray worker and every process that
+builds the registry pays for what this package imports at the top.
 """
 
 from __future__ import annotations
 
-from .space import flatten, to_hyperopt
+import importlib
+from typing import Any
+
 from .spec import TPESpec
-from .strategy import TPEStrategy, tpe_algo
 
 __all__ = ["TPESpec", "TPEStrategy", "flatten", "to_hyperopt", "tpe_algo"]
+
+_LAZY = {
+    "TPEStrategy": "strategy",
+    "tpe_algo": "strategy",
+    "flatten": "space",
+    "to_hyperopt": "space",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

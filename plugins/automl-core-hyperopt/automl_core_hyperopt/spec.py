@@ -7,8 +7,6 @@ from typing import Literal
 from automl_core.specs import StrategySpec
 from pydantic import Field
 
-from .strategy import TPEStrategy
-
 __all__ = ["TPESpec"]
 
 
@@ -27,6 +25,8 @@ class TPESpec(StrategySpec):
     prior_weight: float = Field(default=1.0, gt=0)
 
     def build(self, space, mode, seed):
+        from .strategy import TPEStrategy  # imports hyperopt: only when a run uses tpe
+
         return TPEStrategy(
             space,
             mode,
