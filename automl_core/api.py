@@ -129,7 +129,8 @@ def run(
     started = time.perf_counter()  # the autopilot's budget counts from the call
     d = _config_dict(config)
     autopilot = _wants_autopilot(d, strategy, models, trials, time_budget_s)
-    if strategy == "auto":
+    d["autopilot"] = autopilot  # the config kept with the results says which run this was
+    if _is_auto(strategy):
         strategy = None
     overrides = {
         "target": target,
@@ -196,8 +197,17 @@ def run(
 AUTOPILOT_DEFAULT_BUDGET_S = 60.0
 
 
+def _is_auto(strategy) -> bool:
+    return strategy == "auto" or (isinstance(strategy, dict) and strategy.get("kind") == "auto")
+
+
 def _wants_autopilot(d, strategy, models, trials, time_budget_s) -> bool:
-    if strategy == "auto":
+    if _is_auto(strategy):
+        return True
+    if _is_auto(d.get("strategy")):  # a config dict saying `strategy = "auto"`
+        d.pop("strategy")
+        d["autopilot"] = True
+    if d.get("autopilot") and strategy is None and models is None:
         return True
     chosen = strategy is not None or models is not None or d.get("strategy") or d.get("models")
     return not chosen and trials is None and time_budget_s is not None

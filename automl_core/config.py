@@ -164,6 +164,10 @@ class ExperimentConfig(_Strict):
     results_dir: str | None = None
     seed: int = 0
     address: str | None = None
+    #: run the default experiment (:mod:`automl_core.autopilot`: portfolio, local search,
+    #: ensemble, the time budget kept) rather than ``models`` x ``strategy``; a file may also
+    #: say ``strategy = "auto"``, which :func:`parse_config` reads as this
+    autopilot: bool = False
 
     @field_validator("metric")
     @classmethod
@@ -265,6 +269,9 @@ def config_class(registry: Registry | None = None) -> type[ExperimentConfig]:
 def parse_config(data: dict[str, Any], registry: Registry | None = None) -> ExperimentConfig:
     """Validate a config dict; :class:`ConfigError` lists every problem with its field path."""
     cls = config_class(registry)
+    strategy = data.get("strategy")
+    if strategy == "auto" or (isinstance(strategy, dict) and strategy.get("kind") == "auto"):
+        data = {k: v for k, v in data.items() if k != "strategy"} | {"autopilot": True}
     try:
         cfg = cls.model_validate(data)
     except ValidationError as exc:

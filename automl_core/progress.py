@@ -53,3 +53,17 @@ class Progress:
         else:
             self.stream.write(line + "\n")
         self.stream.flush()
+
+    def show(self, recorder, mode: str, final: bool = False) -> None:
+        """:meth:`update` from a run's records (``runner.records.Recorder``): trials finished
+        (cancelled ones left out), how many of them did not end "ok" or "stopped early", and
+        the best so far for ``mode``."""
+        done = [r for r in recorder.done() if r.status != "cancelled"]
+        best = recorder.best(mode)
+        self.update(
+            len(done),
+            sum(r.status not in ("ok", "stopped early") for r in done),
+            best.score if best else None,
+            best.trial_id if best else None,
+            final=final,
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import numpy as np
@@ -219,6 +220,38 @@ def test_only_a_time_budget_or_strategy_auto_picks_the_autopilot():
     assert not _wants_autopilot({}, None, ["svc"], None, 60)
     assert not _wants_autopilot({}, "random", None, None, 60)
     assert not _wants_autopilot({"models": [{"kind": "svc"}]}, None, None, None, 60)
+    # a config (file) that says so, whatever its budget
+    assert _wants_autopilot({"strategy": "auto"}, None, None, 20, None)
+    assert _wants_autopilot({"autopilot": True}, None, None, 20, None)
+    assert not _wants_autopilot({"autopilot": True}, "random", None, 20, None)  # the call wins
+
+
+def test_strategy_auto_in_a_file_runs_the_autopilot_with_progress(cancer_small, tmp_path, capsys):
+    from automl_core.config import dump_config, load_config
+
+    cancer_small.to_csv(tmp_path / "cancer.csv", index=False)
+    path = tmp_path / "exp.toml"
+    path.write_text(
+        'data = "cancer.csv"\ntarget = "target"\nstrategy = "auto"\n[budget]\ntime_s = 6\n'
+    )
+    cfg = load_config(path)
+    assert cfg.autopilot
+    assert load_config_text(dump_config(cfg, "toml"), tmp_path).autopilot  # round trip
+    res = ac.run(tmp_path / "cancer.csv", config=cfg, show_progress=True)
+    assert "autopilot" in res.info
+    assert res.config.autopilot
+    # the local pool's trials show up as the runner's do: one line per trial (at most every
+    # 2 s) and a last line, on stderr
+    lines = [x for x in capsys.readouterr().err.splitlines() if "best accuracy" in x]
+    assert lines and re.match(r"\[\s*\d+\] best accuracy 0\.\d+ \(trial \d+\)", lines[-1])
+
+
+def load_config_text(text: str, where):
+    from automl_core.config import load_config
+
+    p = where / "again.toml"
+    p.write_text(text)
+    return load_config(p)
 
 
 def test_budget_holds_when_the_refit_is_expensive():

@@ -172,6 +172,8 @@ def run_local(
     seed: int,
     n_trials: int | None = None,
     trial_timeout_s: float | None = None,
+    progress: Any = None,
+    mode: str = "max",
 ) -> tuple[Recorder, bool]:
     """Ask/tell ``strategy`` over ``objective`` on the pool until ``deadline`` (perf_counter).
 
@@ -179,7 +181,8 @@ def run_local(
     trial (it may move earlier: the time kept back for the refit of the best trial). Trials still
     running at the deadline are told to stop (stop file) and recorded as "cancelled". Returns
     the records and whether a worker is still stuck in a trial (then call
-    :func:`kill_workers`).
+    :func:`kill_workers`). ``progress`` (a :class:`~automl_core.progress.Progress`) shows each
+    finished trial and the best so far for ``mode``.
     """
     import joblib
 
@@ -221,10 +224,14 @@ def run_local(
             done, _ = wait(list(running), timeout=left, return_when=FIRST_COMPLETED)
             for fut in done:
                 _finish(recorder, strategy, running.pop(fut), fut)
+            if done and progress is not None:
+                progress.show(recorder, mode)
     finally:
         with open(stop_path, "w"):
             pass  # running trials see it within STOP_POLL_S and end
         stuck = _stop(running, recorder, strategy)
+        if progress is not None:
+            progress.show(recorder, mode, final=True)
         for p in (path, stop_path):
             try:
                 os.unlink(p)

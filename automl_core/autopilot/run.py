@@ -79,6 +79,7 @@ def run_autopilot(
     from ..evaluate import make_folds
     from ..experiment import build_space, resolve
     from ..pipeline import build_pipeline
+    from ..progress import Progress
     from .local import fit_all, kill_workers, run_local, warm_up
 
     started = time.perf_counter() if started is None else started
@@ -123,6 +124,8 @@ def run_autopilot(
             seed=cfg.seed,
             n_trials=trials,
             trial_timeout_s=plan.trial_timeout_s,
+            progress=Progress(trials, cfg.metric) if show_progress else None,
+            mode=mode,
         )
     else:  # a cluster: trials go through the runner on Ray
         stuck = False

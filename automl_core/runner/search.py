@@ -409,12 +409,4 @@ def _close(recorder, journal, progress, mode, end: str | None, interrupted: bool
             journal.append("end", reason=end, cancelled=cancelled)
         journal.close()
     if progress is not None:
-        done = [r for r in recorder.done() if r.status != "cancelled"]
-        best = recorder.best(mode)
-        progress.update(
-            len(done),
-            sum(r.status not in ("ok", "stopped early") for r in done),
-            best.score if best else None,
-            best.trial_id if best else None,
-            final=True,
-        )
+        progress.show(recorder, mode, final=True)

@@ -275,14 +275,7 @@ class StrategySearcher(Searcher):
         if self.journal is not None:
             self._snapshot()
         if self.progress is not None:
-            done = self.recorder.done()
-            best = self.recorder.best(self.mode)
-            self.progress.update(
-                len(done),
-                sum(r.status not in ("ok", "stopped early") for r in done),
-                best.score if best else None,
-                best.trial_id if best else None,
-            )
+            self.progress.show(self.recorder, self.mode)
 
     def _snapshot(self) -> None:
         self.journal.save_strategy(self.strategy.state_dict(), next=self._next)
