@@ -33,6 +33,7 @@ def test_trial_actors_land_on_workers_started_and_loaded_before_the_run():
 
     space = {"x": ac.Float(0, 1)}
     first = ac.tune(_where, space, trials=2, seed=0, show_progress=False)
+    first_ended = time.time()
     # the run asked the raylet for new idle workers as it ended; they import our stack in the
     # background (~2.5 s on 2 quiet cores, several times that on a busy machine)
     time.sleep(15.0)
@@ -46,10 +47,27 @@ def test_trial_actors_land_on_workers_started_and_loaded_before_the_run():
     assert (second.table["metric.preloaded_at"] < started).all()
     # and at normal priority (Ray's default for workers is nice 15)
     assert (second.table["metric.niceness"] == os.nice(0)).all()
-    # a plain function run named the light profile: no scikit-learn in its workers (~1 s of
-    # CPU each that its first trials would wait for)
-    assert (second.table["metric.profile"] == "core").all()
-    assert not second.table["metric.sklearn"].astype(bool).any()
+    # a plain function run names the light profile: the workers prestarted after the first run
+    # preload no scikit-learn (~1 s of CPU each that the first trials would wait for). Idle
+    # workers left by earlier tests' table runs may take some of the trials: they preloaded
+    # the "tables" profile of their time.
+    fresh = second.table[second.table["metric.preloaded_at"] > first_ended]
+    assert (fresh["metric.profile"] == "core").all()
+    assert not fresh["metric.sklearn"].astype(bool).any()
+
+
+def test_workers_read_the_profile_the_driver_names():
+    from automl_core.runner import worker_preload
+    from automl_core.runner.warm import set_worker_preload
+
+    try:
+        for name in ("tables", "core"):
+            assert set_worker_preload(name)
+            assert worker_preload.chosen_profile() == name
+        assert set_worker_preload("no-such-profile")
+        assert worker_preload.chosen_profile() == worker_preload.DEFAULT_PROFILE
+    finally:
+        set_worker_preload("core")
 
 
 def test_the_copied_trial_actor_environment_matches_ray_tunes():
