@@ -8,8 +8,7 @@ less per worker, on a 2-core machine the larger part of a first run's start-up).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 # light modules (no pandas, no scikit-learn). ``compare`` and ``resume`` are also the names of
 # functions: importing those submodules here, before the functions are bound, keeps a later
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from .compare import Comparison, compare
 from .config import ConfigError, ExperimentConfig, dump_config, load_config, parse_config
 from .hookspecs import hookimpl
+from .lazy import lazy_attributes
 from .plugins import PluginError, get_registry, register_plugin
 from .resume import ExperimentInterrupted, resume
 from .space import Choice, Float, Int, Searchable, SearchSpace
@@ -42,13 +42,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value  # once loaded, a plain attribute
-    return value
+__getattr__ = lazy_attributes(__name__, _LAZY)
 
 
 def __dir__() -> list[str]:

@@ -8,8 +8,7 @@ builds the registry pays for what this package imports at the top.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from automl_core.lazy import lazy_attributes
 
 from .spec import TPESpec
 
@@ -23,7 +22,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)

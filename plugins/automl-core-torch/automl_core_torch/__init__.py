@@ -7,7 +7,7 @@ The estimators (which import torch) load lazily, so registering the plugin stays
 
 from __future__ import annotations
 
-from typing import Any
+from automl_core.lazy import lazy_attributes
 
 from .images import image_layout, load_image_folder, to_nhwc
 from .regularizers import DropoutSpec, EarlyStoppingSpec
@@ -35,9 +35,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY)
