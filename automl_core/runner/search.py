@@ -24,7 +24,7 @@ from .cluster import check_resources, node_label, preflight, trial_slots
 from .limits import TrialLimits, TrialTimeout
 from .records import Recorder
 from .session import embedded_node_id, ensure_ray, ensure_ray_env
-from .warm import prestart_when_free, set_worker_preload
+from .warm import DEFAULT_PRELOAD, prestart_when_free, set_worker_preload
 
 __all__ = ["run_search", "TrialContext"]
 
@@ -306,7 +306,7 @@ def run_search(
 
     # what this run's trials import: new workers of the embedded Ray preload it
     # (runner/worker_preload.py); an objective says so with a ``worker_preload`` attribute
-    preload = getattr(objective, "worker_preload", "tables")
+    preload = getattr(objective, "worker_preload", DEFAULT_PRELOAD)
     ray = ensure_ray(address, preload=preload)
     from ray import tune
 
@@ -320,7 +320,7 @@ def run_search(
     embedded = not _needs_preflight(nodes)
     if embedded:
         set_worker_preload(preload)  # Ray may have been started by an earlier run
-    if not embedded:
+    else:
         preflight(ray, nodes, required_kinds, ref)
     concurrent = trial_slots(nodes, cpu, gpu, memory)
     if max_concurrent:

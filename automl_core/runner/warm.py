@@ -29,6 +29,10 @@ KEEP_ALIVE_S = 600
 #: (:mod:`.worker_preload` reads it)
 PRELOAD_FILE = "automl_core_worker_preload"
 
+#: the profile of objectives that do not say (``worker_preload``), and of workers that find
+#: no profile named
+DEFAULT_PRELOAD = "tables"
+
 #: how long :func:`prestart_when_free` waits for the last run's CPUs to come back
 FREE_WAIT_S = 15.0
 
@@ -93,6 +97,12 @@ def _trial_actor_runtime_env_info():
     return get_runtime_env_info(RuntimeEnv(env_vars=trial_actor_env_vars()), serialize=False)
 
 
+def preload_file(node) -> str:
+    """The path of :data:`PRELOAD_FILE` in the session directory of ``node`` (a Ray
+    ``_private.node.Node``: the driver's, or a worker's own)."""
+    return f"{node.get_session_dir_path()}/{PRELOAD_FILE}"
+
+
 def set_worker_preload(profile: str) -> bool:
     """Name what new workers of the embedded Ray import before their first trial.
 
@@ -104,8 +114,7 @@ def set_worker_preload(profile: str) -> bool:
     try:
         import ray
 
-        session_dir = ray._private.worker.global_worker.node.get_session_dir_path()
-        path = f"{session_dir}/{PRELOAD_FILE}"
+        path = preload_file(ray._private.worker.global_worker.node)
         tmp = f"{path}.{threading.get_ident()}"
         with open(tmp, "w") as f:
             f.write(profile)

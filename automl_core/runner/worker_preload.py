@@ -21,6 +21,8 @@ from __future__ import annotations
 import importlib
 import time
 
+from .warm import DEFAULT_PRELOAD, preload_file
+
 #: what a plain function objective's trial imports (Ray Tune itself comes with the runner)
 CORE = ("automl_core.runner.search", "automl_core.function_objective")
 
@@ -42,7 +44,7 @@ PROFILES: dict[str, tuple[tuple[str, ...], bool]] = {
 }
 
 #: used when the driver named no profile (or an unknown one)
-DEFAULT_PROFILE = "tables"
+DEFAULT_PROFILE = DEFAULT_PRELOAD
 
 
 def chosen_profile() -> str:
@@ -50,10 +52,7 @@ def chosen_profile() -> str:
     try:
         import ray
 
-        from .warm import PRELOAD_FILE
-
-        session_dir = ray._private.worker._global_node.get_session_dir_path()
-        with open(f"{session_dir}/{PRELOAD_FILE}") as f:
+        with open(preload_file(ray._private.worker._global_node)) as f:
             name = f.read().strip()
         return name if name in PROFILES else DEFAULT_PROFILE
     except Exception:
