@@ -9,7 +9,14 @@ from typing import Any
 
 import pandas as pd
 
-from .config import ConfigError, ExperimentConfig, load_config, parse_config
+from .config import (
+    ConfigError,
+    ExperimentConfig,
+    is_auto_strategy,
+    load_config,
+    parse_config,
+    read_auto_strategy,
+)
 from .datacheck import DataError, validate_table
 from .function_objective import FunctionObjective
 from .metrics import default_metric, metric_mode
@@ -130,7 +137,7 @@ def run(
     d = _config_dict(config)
     autopilot = _wants_autopilot(d, strategy, models, trials, time_budget_s)
     d["autopilot"] = autopilot  # the config kept with the results says which run this was
-    if _is_auto(strategy):
+    if is_auto_strategy(strategy):
         strategy = None
     overrides = {
         "target": target,
@@ -197,16 +204,10 @@ def run(
 AUTOPILOT_DEFAULT_BUDGET_S = 60.0
 
 
-def _is_auto(strategy) -> bool:
-    return strategy == "auto" or (isinstance(strategy, dict) and strategy.get("kind") == "auto")
-
-
 def _wants_autopilot(d, strategy, models, trials, time_budget_s) -> bool:
-    if _is_auto(strategy):
+    if is_auto_strategy(strategy):
         return True
-    if _is_auto(d.get("strategy")):  # a config dict saying `strategy = "auto"`
-        d.pop("strategy")
-        d["autopilot"] = True
+    read_auto_strategy(d)  # a config dict saying `strategy = "auto"`
     if d.get("autopilot") and strategy is None and models is None:
         return True
     chosen = strategy is not None or models is not None or d.get("strategy") or d.get("models")

@@ -266,12 +266,24 @@ def config_class(registry: Registry | None = None) -> type[ExperimentConfig]:
     return _classes[key]
 
 
+def is_auto_strategy(strategy: Any) -> bool:
+    """Whether a strategy as given (a kind, a dict) asks for the autopilot: ``"auto"``."""
+    return strategy == "auto" or (isinstance(strategy, dict) and strategy.get("kind") == "auto")
+
+
+def read_auto_strategy(data: dict[str, Any]) -> None:
+    """Replace ``strategy = "auto"`` in a config dict (changed in place) by ``autopilot = true``:
+    the autopilot is not a strategy kind."""
+    if is_auto_strategy(data.get("strategy")):
+        del data["strategy"]
+        data["autopilot"] = True
+
+
 def parse_config(data: dict[str, Any], registry: Registry | None = None) -> ExperimentConfig:
     """Validate a config dict; :class:`ConfigError` lists every problem with its field path."""
     cls = config_class(registry)
-    strategy = data.get("strategy")
-    if strategy == "auto" or (isinstance(strategy, dict) and strategy.get("kind") == "auto"):
-        data = {k: v for k, v in data.items() if k != "strategy"} | {"autopilot": True}
+    data = dict(data)
+    read_auto_strategy(data)
     try:
         cfg = cls.model_validate(data)
     except ValidationError as exc:
