@@ -7,7 +7,8 @@ Files in the results folder (written only when a results folder is set):
     ``SIGKILL`` loses at most a half-written last line (ignored and cut off on resume). Events,
     each with ``event`` and ``t`` (Unix time):
 
-    - ``start``: the run's budget and identity (n_trials, time_budget_s, mode, seed, strategy).
+    - ``start``: the run's budget and identity (n_trials, time_budget_s, mode, seed, strategy;
+      an autopilot run adds ``setup_s``, the part of its budget spent before the journal began).
     - ``ask``: the strategy handed out trial ``trial_id``: ``point`` (what ``ask`` returned),
       ``params`` (with the space's constants) and the trial's ``seed``.
     - ``launch``: trial ``trial_id`` was sent to a worker (``attempt`` counts from 1).
@@ -25,9 +26,14 @@ Files in the results folder (written only when a results folder is set):
     spec and seed, loads this state, and replays the (at most one or two) journal events after
     it, so its state is exactly that of the process that died.
 
+``resume/aside/<trial id>.txt``
+    A large per-trial value kept out of the journal's lines (:meth:`Journal.keep_aside`): the
+    autopilot's out-of-fold predictions, kept only for the trials that can still join its
+    ensemble (the best few), so the folder stays small on a long run.
+
 ``resume/experiment.pkl``
     What the run needs to start again (the validated config and the prepared table, or the
-    function, space and settings of ``ac.tune``). A pickle: read only results folders you trust.
+    function, space and settings of ``ac.tune``; an autopilot run adds its time budget). A pickle: read only results folders you trust.
 
 Trials that were running when the driver died are run again with the *same* trial id, params
 and seed (the strategy already handed them out and counts them as pending), so a resumed run
@@ -62,6 +68,7 @@ __all__ = [
 JOURNAL_FILE = "journal.jsonl"
 STATE_DIR = "resume"
 STRATEGY_FILE = "strategy.pkl"
+ASIDE_DIR = "aside"
 EXPERIMENT_FILE = "experiment.pkl"
 VERSION = 1
 
@@ -129,6 +136,9 @@ class Journal:
         self.path = self.dir / JOURNAL_FILE
         self.events: list[dict[str, Any]] = list(events or [])
         self._f = None
+        #: (metrics key, how many trials keep it, mode): see keep_aside
+        self._aside: tuple[str, int, str] | None = None
+        self._aside_kept: list[tuple[float, int]] = []  # (loss, trial id) with a value aside
 
     # Ray Tune pickles the searcher, and so this, into its experiment state: no file handle.
     def __getstate__(self):
@@ -141,6 +151,8 @@ class Journal:
         (d / STATE_DIR).mkdir(parents=True, exist_ok=True)
         for stale in (d / JOURNAL_FILE, d / STATE_DIR / STRATEGY_FILE):
             stale.unlink(missing_ok=True)
+        for stale in (d / STATE_DIR / ASIDE_DIR).glob("*.txt"):
+            stale.unlink()
         j = cls(d)
         j.append("start", version=VERSION, **header)
         return j
@@ -184,6 +196,75 @@ class Journal:
         os.fsync(self._f.fileno())
         self.events.append(rec)
         return rec
+
+    def append_trial(self, rec: Any, history: list[dict[str, Any]] | None = None) -> None:
+        """The ``trial`` event of a finished trial (``rec``: a runner ``TrialRecord``)."""
+        metrics = dict(rec.metrics)
+        if self._aside is not None:
+            self._put_aside(rec, metrics.pop(self._aside[0], None))
+        self.append(
+            "trial",
+            trial_id=rec.trial_id,
+            status=rec.status,
+            score=rec.score,
+            metrics=metrics,
+            error=rec.error,
+            node=rec.node,
+            seed=rec.seed,
+            params=rec.params,
+            started_s=rec.started_s,
+            finished_s=rec.finished_s,
+            attempts=rec.attempts,
+            history=history or [],
+        )
+
+    # -- large per-trial values, kept for the best trials only --------------------------------
+
+    def keep_aside(self, key: str, top_k: int, mode: str) -> None:
+        """Keep ``metrics[key]`` (a string) of finished trials in a file of its own instead of
+        the journal's line, and only for the ``top_k`` best ``ok`` trials by score in ``mode``
+        ("max"/"min"); :func:`restore` puts it back into their metrics."""
+        self._aside = (key, int(top_k), mode)
+        folder = self.dir / STATE_DIR / ASIDE_DIR
+        kept = {int(p.stem) for p in folder.glob("*.txt")} if folder.exists() else set()
+        self._aside_kept = sorted(
+            (self._loss(e["score"]), n)
+            for n, e in self.finished().items()
+            if n in kept and e.get("score") is not None
+        )
+
+    @property
+    def aside_key(self) -> str | None:
+        """The metrics key kept aside (:meth:`keep_aside`), if any."""
+        return self._aside[0] if self._aside is not None else None
+
+    def _loss(self, score: float) -> float:
+        return -score if self._aside is not None and self._aside[2] == "max" else score
+
+    def _put_aside(self, rec: Any, value: Any) -> None:
+        if value is None or rec.status != "ok" or rec.score is None:
+            return
+        _, top_k, _ = self._aside
+        entry = (self._loss(rec.score), rec.trial_id)
+        if len(self._aside_kept) >= top_k and entry >= self._aside_kept[-1]:
+            return  # not among the best: it cannot join the ensemble
+        folder = self.dir / STATE_DIR / ASIDE_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        # fsync'ed before the trial's line is written: a line never points to a lost value
+        with open(folder / f"{rec.trial_id}.txt", "w", encoding="ascii") as f:
+            f.write(str(value))
+            f.flush()
+            os.fsync(f.fileno())
+        self._aside_kept.append(entry)
+        self._aside_kept.sort()
+        while len(self._aside_kept) > top_k:
+            _, dropped = self._aside_kept.pop()
+            (folder / f"{dropped}.txt").unlink(missing_ok=True)
+
+    def aside(self, trial_id: int) -> str | None:
+        """The value kept aside for ``trial_id`` (None if it was not, or no longer is)."""
+        path = self.dir / STATE_DIR / ASIDE_DIR / f"{trial_id}.txt"
+        return path.read_text(encoding="ascii") if path.exists() else None
 
     def save_strategy(self, state: dict[str, Any], **extra: Any) -> None:
         """Replace the strategy snapshot atomically (write aside, then rename)."""
@@ -286,7 +367,12 @@ def restore(journal: Journal, strategy: Any) -> ResumeState:
                 )
         elif e["event"] == "trial":
             strategy.tell(str(e["trial_id"]), Outcome(e.get("score"), e["status"], e["metrics"]))
-    finished = journal.finished()
+    finished = {n: dict(e) for n, e in journal.finished().items()}
+    if journal.aside_key is not None:  # the values kept aside go back into their trials' rows
+        for n, e in finished.items():
+            value = journal.aside(n)
+            if value is not None:
+                e["metrics"] = {**e["metrics"], journal.aside_key: value}
     asked = journal.asked()
     rerun = [(n, asked[n]["params"], asked[n]["seed"]) for n in sorted(asked) if n not in finished]
     return ResumeState(

@@ -74,6 +74,22 @@ def resume(
             results_dir=d,
             _journal=journal,
         )
+    if saved["kind"] == "autopilot":
+        from .autopilot import run_autopilot
+        from .config import parse_config
+
+        cfg = parse_config(saved["config"])
+        update = {"results_dir": str(d), **({"address": address} if address else {})}
+        return run_autopilot(
+            cfg.model_copy(update=update),
+            saved["X"],
+            saved["y"],
+            dict(saved["info"]),
+            time_budget_s=saved["time_budget_s"],
+            trials=saved["trials"],
+            show_progress=show_progress,
+            journal=journal,
+        )
     raise ValueError(f"{d}: unknown experiment kind {saved['kind']!r}")
 
 
@@ -96,6 +112,42 @@ def run_journal(cfg: Any, X: Any, y: Any, info: dict[str, Any]) -> Journal | Non
     )
     save_experiment(
         d, {"kind": "run", "config": cfg.model_dump(mode="json"), "X": X, "y": y, "info": info}
+    )
+    return journal
+
+
+def autopilot_journal(
+    cfg: Any,
+    X: Any,
+    y: Any,
+    info: dict[str, Any],
+    time_budget_s: float,
+    trials: int | None,
+    setup_s: float = 0.0,
+) -> Journal:
+    """Start the journal of an autopilot run (``setup_s``: the budget its cleaning used)."""
+    d = Path(cfg.results_dir)
+    journal = Journal.create(
+        d,
+        kind="autopilot",
+        n_trials=trials,
+        time_budget_s=time_budget_s,
+        seed=cfg.seed,
+        strategy="auto",
+        metric=cfg.metric,
+        setup_s=round(setup_s, 3),
+    )
+    save_experiment(
+        d,
+        {
+            "kind": "autopilot",
+            "config": cfg.model_dump(mode="json"),
+            "X": X,
+            "y": y,
+            "info": info,
+            "time_budget_s": time_budget_s,
+            "trials": trials,
+        },
     )
     return journal
 

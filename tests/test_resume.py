@@ -246,6 +246,79 @@ def test_resume_of_a_folder_without_journal_is_a_clear_error(tmp_path):
     assert proc.returncode == 2 and "journal.jsonl" in proc.stderr
 
 
+AUTOPILOT_BUDGET_S = 30
+
+
+def test_a_killed_autopilot_run_resumes_with_what_is_left_of_its_budget(tmp_path):
+    """The default run (strategy "auto") killed mid-search: ``automl resume`` keeps its
+    finished trials, runs the rest of the budget, and ends with the ensemble's candidates."""
+    cu.write_cancer_csv(tmp_path / "cancer.csv")
+    (tmp_path / "exp.toml").write_text(
+        f'data = "cancer.csv"\ntarget = "target"\nstrategy = "auto"\ntest_size = 0.25\n'
+        f"[budget]\ntime_s = {AUTOPILOT_BUDGET_S}\n"
+    )
+    results = tmp_path / "out"
+    proc = subprocess.Popen(
+        [cu.AUTOML, "run", "exp.toml", "--quiet", "--results", str(results)],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=cu.clean_env(),
+        start_new_session=True,
+    )
+
+    def n_finished():
+        return sum(e["event"] == "trial" for e in cu.journal_events(results))
+
+    assert cu.wait_for(lambda: n_finished() >= 4 or proc.poll() is not None, 120, 0.02)
+    os.killpg(proc.pid, signal.SIGKILL)  # the driver and its pool's workers
+    proc.wait()
+    before = cu.journal_events(results)
+    assert before[0]["kind"] == "autopilot"
+    assert not any(e["event"] == "end" for e in before), "killed too late: the search ended"
+    done_before = {e["trial_id"]: e for e in before if e["event"] == "trial"}
+    assert len(done_before) >= 4
+    spent = before[-1]["t"] - before[0]["t"]
+    assert spent < AUTOPILOT_BUDGET_S / 2, f"the first 4 trials took {spent:.1f} s"
+    # the out-of-fold predictions are kept aside, for the best trials only
+    aside = {int(p.stem) for p in (results / "resume" / "aside").glob("*.txt")}
+    assert aside and len(aside - set(done_before)) <= 2  # a kill between file and line
+    assert all("oof" not in e["metrics"] for e in done_before.values())
+
+    t0 = time.perf_counter()
+    cli = subprocess.run(
+        [cu.AUTOML, "resume", str(results), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=cu.clean_env(),
+    )
+    resume_s = time.perf_counter() - t0
+    assert cli.returncode == 0, cli.stderr[-3000:]
+    after = cu.journal_events(results)
+    resumed = next(e for e in after if e["event"] == "resume")
+    assert resumed["done"] == len(done_before)
+    # nothing finished was run again; the unfinished trials ran again with their ids
+    finished = [e["trial_id"] for e in after if e["event"] == "trial"]
+    assert len(finished) == len(set(finished))
+    for n, e in done_before.items():
+        again = next(x for x in after if x["event"] == "trial" and x["trial_id"] == n)
+        assert again == e
+    assert set(resumed["rerun"]) <= set(finished)
+    assert after[-1]["event"] == "end"
+    # the results: every finished trial in the table, a fitted pipeline, a test score
+    res = ac.Results.load(results)
+    assert set(done_before) <= set(res.table["trial_id"])
+    assert len(res.table) > len(done_before)  # the search went on
+    auto = res.info["autopilot"]
+    assert auto["resumed_after_s"] >= spent
+    assert 0.5 < res.info["test_score"] <= 1.0
+    # the budget counts the whole experiment: the resumed process had what was left (plus
+    # its start: Python, the experiment's pickle, the pool; and the refit the budget allows)
+    assert resume_s < AUTOPILOT_BUDGET_S - spent + 15, (resume_s, spent)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "driver":
         _driver(sys.argv[2], sys.argv[3])

@@ -25,11 +25,13 @@ import threading
 import time
 import traceback
 import uuid
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, wait
 from contextlib import contextmanager
 from typing import Any
 
+from ..journal import normalise
 from ..runner.limits import TrialTimeout
 from ..runner.records import Recorder, TrialRecord
 from ..seeds import derive_seed
@@ -174,6 +176,8 @@ def run_local(
     trial_timeout_s: float | None = None,
     progress: Any = None,
     mode: str = "max",
+    journal: Any = None,
+    resume: Any = None,
 ) -> tuple[Recorder, bool]:
     """Ask/tell ``strategy`` over ``objective`` on the pool until ``deadline`` (perf_counter).
 
@@ -183,10 +187,25 @@ def run_local(
     the records and whether a worker is still stuck in a trial (then call
     :func:`kill_workers`). ``progress`` (a :class:`~automl_core.progress.Progress`) shows each
     finished trial and the best so far for ``mode``.
+
+    With a ``journal`` (:mod:`automl_core.journal`) each ask, launch and finished trial is
+    logged and the strategy snapshotted, as the runner does; given ``resume`` (a
+    :class:`~automl_core.journal.ResumeState`, the strategy already restored), the finished
+    trials are kept, those that were running run first again with their ids, params and seeds,
+    and ``n_trials`` counts the whole experiment. An ``end`` event marks the search done.
     """
     import joblib
 
     recorder = Recorder()
+    rerun: deque[int] = deque()
+    asked = 0
+    if resume is not None:
+        rerun.extend(recorder.restore(resume))
+        asked = resume.next_id
+        if resume.complete:  # the search had ended: only what follows it is left
+            return recorder, False
+        if journal is not None:
+            journal.append("resume", done=len(resume.finished), rerun=list(rerun))
     key = uuid.uuid4().hex
     fd, path = tempfile.mkstemp(prefix="automl_autopilot_", suffix=".joblib")
     os.close(fd)
@@ -198,38 +217,64 @@ def run_local(
 
     pool = executor(workers)
     running: dict[Any, int] = {}
-    asked = 0
     stuck = False
+    ended = None  # why the search ended, once it did (not on an exception)
     try:
         while time.perf_counter() < until():
-            while len(running) < workers and (n_trials is None or asked < n_trials):
-                point = strategy.ask(str(asked))
-                if point is None:
-                    n_trials = asked
-                    break
-                trial_seed = derive_seed(seed, "trial", asked)
-                rec = TrialRecord(asked, space.with_constants(point), "running", seed=trial_seed)
-                rec.started_s = recorder.now()
-                recorder.add(rec)
+            while len(running) < workers and (rerun or n_trials is None or asked < n_trials):
+                if rerun:  # handed out before the driver died: the same trial again
+                    rec = recorder.trials[rerun.popleft()]
+                else:
+                    point = strategy.ask(str(asked))
+                    if point is None:
+                        n_trials = asked
+                        break
+                    params = space.with_constants(point)
+                    trial_seed = derive_seed(seed, "trial", asked)
+                    rec = TrialRecord(asked, params, seed=trial_seed, attempts=0)
+                    recorder.add(rec)
+                    asked += 1
+                    if journal is not None:
+                        journal.append(
+                            "ask",
+                            trial_id=rec.trial_id,
+                            point=normalise(point),
+                            params=normalise(rec.params),
+                            seed=rec.seed,
+                        )
+                        journal.save_strategy(strategy.state_dict(), next=asked)
+                rec.status, rec.started_s = "running", recorder.now()
+                rec.attempts += 1
+                if journal is not None:
+                    journal.append("launch", trial_id=rec.trial_id, attempt=rec.attempts)
                 # a trial also ends at the deadline by itself, so the pool stays warm for the
                 # refit (killing a busy worker costs a restart of a few seconds)
                 cap = max(0.1, until() - time.perf_counter())
                 cap = min(cap, trial_timeout_s) if trial_timeout_s else cap
-                fut = pool.submit(_trial, path, key, asked, rec.params, trial_seed, cap, stop_path)
-                running[fut] = asked
-                asked += 1
+                fut = pool.submit(
+                    _trial, path, key, rec.trial_id, rec.params, rec.seed, cap, stop_path
+                )
+                running[fut] = rec.trial_id
             if not running:
+                ended = "done"
                 break
             left = max(0.0, until() - time.perf_counter())
             done, _ = wait(list(running), timeout=left, return_when=FIRST_COMPLETED)
             for fut in done:
-                _finish(recorder, strategy, running.pop(fut), fut)
+                _finish(recorder, strategy, running.pop(fut), fut, journal, asked)
             if done and progress is not None:
                 progress.show(recorder, mode)
+        else:
+            ended = "time budget"
     finally:
         with open(stop_path, "w"):
             pass  # running trials see it within STOP_POLL_S and end
-        stuck = _stop(running, recorder, strategy)
+        stuck = _stop(running, recorder, strategy, journal, asked)
+        if journal is not None:
+            if ended is not None:
+                cancelled = [n for n, r in recorder.trials.items() if r.status == "cancelled"]
+                journal.append("end", reason=ended, cancelled=cancelled)
+            journal.close()
         if progress is not None:
             progress.show(recorder, mode, final=True)
         for p in (path, stop_path):
@@ -249,7 +294,9 @@ def kill_workers() -> None:
         pool.shutdown(wait=False, kill_workers=True)
 
 
-def _finish(recorder: Recorder, strategy: Strategy, n: int, fut) -> None:
+def _finish(recorder: Recorder, strategy: Strategy, n: int, fut, journal=None, asked=0) -> None:
+    """Record trial ``n``'s outcome, journal it, tell the strategy, snapshot it (the order
+    :func:`automl_core.journal.restore` replays)."""
     rec = recorder.trials[n]
     rec.finished_s = recorder.now()
     try:
@@ -258,10 +305,14 @@ def _finish(recorder: Recorder, strategy: Strategy, n: int, fut) -> None:
         status, value, out, error = "failed", float("nan"), {}, f"worker died: {exc}"
     rec.status, rec.metrics, rec.error = status, out, error
     rec.score = value if status == "ok" else None
+    if journal is not None:
+        journal.append_trial(rec)
     strategy.tell(str(n), Outcome(rec.score, status, out))
+    if journal is not None:
+        journal.save_strategy(strategy.state_dict(), next=asked)
 
 
-def _stop(running: dict, recorder: Recorder, strategy: Strategy) -> bool:
+def _stop(running: dict, recorder: Recorder, strategy: Strategy, journal=None, asked=0) -> bool:
     """Cancel what has not started; give running trials (told to stop) 2 s to end.
     Returns whether one is still running."""
     for fut in list(running):
@@ -271,7 +322,7 @@ def _stop(running: dict, recorder: Recorder, strategy: Strategy) -> bool:
         return False
     done, still = wait(list(running), timeout=2.0)
     for fut in done:  # ended in time, by its cap or with a result
-        _finish(recorder, strategy, running.pop(fut), fut)
+        _finish(recorder, strategy, running.pop(fut), fut, journal, asked)
     for n in running.values():
         rec = recorder.trials[n]
         rec.status = "cancelled"

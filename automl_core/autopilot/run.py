@@ -65,6 +65,7 @@ def run_autopilot(
     show_progress: bool = True,
     ensemble: bool = True,
     workers: int | None = None,
+    journal: Any = None,
 ) -> Results:
     """Run the default experiment on the cleaned table ``X``/``y`` within ``time_budget_s``.
 
@@ -72,6 +73,12 @@ def run_autopilot(
     counts from there); ``trials`` optionally caps the number of trials too. On one machine
     (no ``address``) trials run on a warm local process pool of ``workers`` (default: the CPUs
     this process may use), one per CPU; on a cluster they go through the runner on Ray.
+
+    With a results folder (``cfg.results_dir``) the run keeps a journal there
+    (:mod:`automl_core.journal`); ``journal`` is the one :func:`automl_core.resume` passes to
+    continue it. A resumed run keeps the finished trials (and the out-of-fold predictions of
+    the best, for the ensemble), runs the unfinished ones again, and has what is left of the
+    budget: ``time_budget_s`` counts the whole experiment, across processes.
     """
     from threadpoolctl import threadpool_limits
 
@@ -83,7 +90,17 @@ def run_autopilot(
     from .local import fit_all, kill_workers, run_local, warm_up
 
     started = time.perf_counter() if started is None else started
-    deadline = started + time_budget_s
+    spent = 0.0  # seconds of the budget that earlier processes used (a resumed run)
+    resuming = journal is not None
+    if resuming:
+        spent = journal.header.get("setup_s", 0.0) + journal.elapsed_s()
+    elif cfg.results_dir:
+        from ..resume import autopilot_journal
+
+        journal = autopilot_journal(
+            cfg, X, y, info, time_budget_s, trials, setup_s=time.perf_counter() - started
+        )
+    deadline = started + max(0.0, time_budget_s - spent)
     cfg = autopilot_config(cfg)
     workers = workers or _cpu_count()
     if cfg.address is None:
@@ -105,6 +122,9 @@ def run_autopilot(
     ]
     strategy = PortfolioStrategy(space, mode, derive_seed(cfg.seed, "strategy"), starts)
     objective = AutopilotObjective(cfg.model_dump(mode="json"), Xs, ys, folds, cfg.task)
+    if journal is not None:
+        # out-of-fold predictions (large) in files of their own, for the ensemble's candidates
+        journal.keep_aside(OOF_KEY, ENSEMBLE_CANDIDATES, mode)
 
     def search_deadline(recorder) -> float:
         """The search ends early enough to refit its best trial so far within the budget."""
@@ -115,6 +135,11 @@ def run_autopilot(
         return deadline - refit_reserve(plan, fit_s, len(Xs), len(X), best.params.get("model"))
 
     if cfg.address is None:
+        state = None
+        if resuming:
+            from ..journal import restore
+
+            state = restore(journal, strategy)
         recorder, stuck = run_local(
             objective,
             strategy,
@@ -126,6 +151,8 @@ def run_autopilot(
             trial_timeout_s=plan.trial_timeout_s,
             progress=Progress(trials, cfg.metric) if show_progress else None,
             mode=mode,
+            journal=journal,
+            resume=state,
         )
     else:  # a cluster: trials go through the runner on Ray
         stuck = False
@@ -133,6 +160,10 @@ def run_autopilot(
 
         ensure_ray(cfg.address, preload="tables")  # its start-up counts against the budget
         search_s = max(1.0, deadline - time.perf_counter() - plan.reserve_s)
+        if resuming:
+            # run_search restores the journal itself and takes the earlier processes' time
+            # off the budget it is given: give it back, it is already off the deadline
+            search_s += journal.elapsed_s()
         recorder = run_search(
             objective,
             space,
@@ -147,6 +178,7 @@ def run_autopilot(
             address=cfg.address,
             show_progress=show_progress,
             trial_timeout_s=plan.trial_timeout_s,
+            journal=journal,
         )
     search_done = time.perf_counter()
     if stuck:
@@ -170,6 +202,8 @@ def run_autopilot(
         "search_done_s": round(search_done - started, 2),
         "trials": len(recorder.done()),
     }
+    if resuming:
+        auto["resumed_after_s"] = round(spent, 2)  # the budget earlier processes used
     results.info["autopilot"] = auto
     if best_rec is None:
         # nothing finished in time (a tiny budget, a cold start on a busy machine): fit the

@@ -83,6 +83,33 @@ class Recorder:
             return text, exc
         return "the trial's worker died", None
 
+    def restore(self, state: Any) -> list[int]:
+        """Add the trials of a resumed run (a :class:`~automl_core.journal.ResumeState`): its
+        finished rows as they were, and those to run again as pending; returns the latter's
+        ids, in order."""
+        for n, e in state.finished.items():
+            self.add(
+                TrialRecord(
+                    n,
+                    e["params"],
+                    status=e["status"],
+                    score=e.get("score"),
+                    metrics=e.get("metrics") or {},
+                    error=e.get("error"),
+                    node=e.get("node"),
+                    seed=e.get("seed"),
+                    started_s=e.get("started_s"),
+                    finished_s=e.get("finished_s"),
+                    attempts=e.get("attempts", 1),
+                )
+            )
+            self.history.extend(e.get("history") or [])
+        rerun = []
+        for n, params, seed in state.rerun:
+            self.add(TrialRecord(n, params, status="pending", seed=seed, attempts=0))
+            rerun.append(n)
+        return rerun
+
     def done(self) -> list[TrialRecord]:
         return [r for r in self.trials.values() if r.status not in ("pending", "running")]
 

@@ -104,26 +104,7 @@ class StrategySearcher(Searcher):
     # -- resume -------------------------------------------------------------------------------
 
     def _restore(self, state: ResumeState) -> None:
-        for n, e in state.finished.items():
-            self.recorder.add(
-                TrialRecord(
-                    n,
-                    e["params"],
-                    status=e["status"],
-                    score=e.get("score"),
-                    metrics=e.get("metrics") or {},
-                    error=e.get("error"),
-                    node=e.get("node"),
-                    seed=e.get("seed"),
-                    started_s=e.get("started_s"),
-                    finished_s=e.get("finished_s"),
-                    attempts=e.get("attempts", 1),
-                )
-            )
-            self.recorder.history.extend(e.get("history") or [])
-        for n, params, seed in state.rerun:
-            self.recorder.add(TrialRecord(n, params, status="pending", seed=seed, attempts=0))
-            self._queue.append(n)
+        self._queue.extend(self.recorder.restore(state))
         self._next = state.next_id
 
     # -- Searcher ----------------------------------------------------------------------------
@@ -256,21 +237,8 @@ class StrategySearcher(Searcher):
         """Journal the row, then tell the strategy, then snapshot it (the replay order)."""
         assert rec.status in FINAL_STATUSES, rec.status
         if self.journal is not None:
-            self.journal.append(
-                "trial",
-                trial_id=rec.trial_id,
-                status=rec.status,
-                score=rec.score,
-                metrics=rec.metrics,
-                error=rec.error,
-                node=rec.node,
-                seed=rec.seed,
-                params=rec.params,
-                started_s=rec.started_s,
-                finished_s=rec.finished_s,
-                attempts=rec.attempts,
-                history=[h for h in self.recorder.history if h["trial_id"] == rec.trial_id],
-            )
+            history = [h for h in self.recorder.history if h["trial_id"] == rec.trial_id]
+            self.journal.append_trial(rec, history)
         self.strategy.tell(str(rec.trial_id), Outcome(rec.score, rec.status, rec.metrics))
         if self.journal is not None:
             self._snapshot()
