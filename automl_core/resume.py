@@ -5,7 +5,8 @@ driver died (``SIGKILL``, a lost machine) or was stopped (Ctrl-C), :func:`resume
 same experiment again from the folder: finished trials are kept and never run again, the
 strategy continues from its saved state, trials that were running run again with the same id,
 params and seed, and the run stops when the table holds the requested number of trials (or the
-rest of the time budget is spent). Resuming a finished experiment only rebuilds its results.
+rest of the time budget is spent). Resuming a finished experiment only rebuilds its results
+(a finished autopilot run's are read back as saved: its refit is not redone).
 """
 
 from __future__ import annotations
@@ -78,6 +79,13 @@ def resume(
         from .autopilot import run_autopilot
         from .config import parse_config
 
+        if journal.complete and (d / "info.json").exists():
+            # searched, refit and saved (the autopilot's journal is made without an info.json):
+            # its refit used the time its budget allowed then, so it is kept, not redone
+            from .results import Results
+
+            return Results.load(d)
+
         cfg = parse_config(saved["config"])
         update = {"results_dir": str(d), **({"address": address} if address else {})}
         return run_autopilot(
@@ -127,6 +135,7 @@ def autopilot_journal(
 ) -> Journal:
     """Start the journal of an autopilot run (``setup_s``: the budget its cleaning used)."""
     d = Path(cfg.results_dir)
+    (d / "info.json").unlink(missing_ok=True)  # an earlier run's: "saved" means this run's
     journal = Journal.create(
         d,
         kind="autopilot",

@@ -109,6 +109,31 @@ def scenarios(tmp: Path) -> dict:
     out["table_run"] = res.table[["status", "node"]].to_dict("list")
     clock.lap("table_run")
 
+    # the default run (the autopilot) on the cluster: its trials go through the runner, which
+    # keeps its journal; resuming the finished run reads its results back
+    auto = tmp / "autopilot"
+    res = ac.run(
+        tmp / "cancer.csv",
+        target="target",
+        time_budget_s=15,
+        address=addr,
+        results_dir=auto,
+        show_progress=False,
+    )
+    events = cu.journal_events(auto)
+    out["autopilot"] = {
+        "ok": int((res.table["status"] == "ok").sum()),
+        "trials": len(res.table),
+        "nodes": sorted(set(res.table["node"].dropna())),
+        "kind": events[0]["kind"],
+        "ended": events[-1]["event"],
+        "aside": len(list((auto / "resume" / "aside").glob("*.txt"))),
+        "best": res.best.trial_id,
+    }
+    again = ac.resume(auto, show_progress=False)
+    out["autopilot_again"] = {"trials": len(again.table), "best": again.best.trial_id}
+    clock.lap("autopilot")
+
     # an objective whose module only the driver can import: one error at start, not 4 failures
     (tmp / "driver_only").mkdir()
     (tmp / "driver_only" / "driver_only_objective.py").write_text(
@@ -184,6 +209,15 @@ def test_a_table_experiment_runs_on_the_cluster(found):
     table = found["table_run"]
     assert table["status"] == ["ok"] * 4
     assert set(table["node"]) <= set(found["workers"]) | {found["gpu_node"]}
+
+
+def test_the_autopilot_runs_on_the_cluster_with_a_journal(found):
+    auto = found["autopilot"]
+    assert auto["ok"] >= 2 and auto["kind"] == "autopilot" and auto["ended"] == "end"
+    assert set(auto["nodes"]) <= set(found["workers"]) | {found["gpu_node"]}
+    assert 1 <= auto["aside"] <= 12  # out-of-fold predictions of the ensemble's candidates
+    # resuming the finished run: the same table and best trial, no trial run again
+    assert found["autopilot_again"] == {"trials": auto["trials"], "best": auto["best"]}
 
 
 def test_an_objective_the_workers_cannot_load_is_one_clear_error_at_start(found):

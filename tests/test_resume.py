@@ -90,6 +90,12 @@ def scenarios(tmp: Path) -> dict:
     if (results / "table.csv").exists():
         out["table"] = pd.read_csv(results / "table.csv").to_dict("list")
     clock.lap("resume")
+
+    # the default run (the autopilot) killed mid-search on the cluster, then resumed there
+    csv = cu.write_cancer_csv(tmp / "cancer.csv")
+    cmd = [cu.PYTHON, __file__, "autopilot", cluster.address, str(tmp / "auto"), str(csv)]
+    out["autopilot"] = _autopilot_kill_and_resume(cmd, tmp, tmp / "auto")
+    clock.lap("autopilot")
     cluster.shutdown()
     return out
 
@@ -247,23 +253,37 @@ def test_resume_of_a_folder_without_journal_is_a_clear_error(tmp_path):
 
 
 AUTOPILOT_BUDGET_S = 30
+AUTOPILOT_TOML = f"""\
+data = "cancer.csv"
+target = "target"
+strategy = "auto"
+test_size = 0.25
+[budget]
+time_s = {AUTOPILOT_BUDGET_S}
+"""
 
 
-def test_a_killed_autopilot_run_resumes_with_what_is_left_of_its_budget(tmp_path):
-    """The default run (strategy "auto") killed mid-search: ``automl resume`` keeps its
-    finished trials, runs the rest of the budget, and ends with the ensemble's candidates."""
-    cu.write_cancer_csv(tmp_path / "cancer.csv")
-    (tmp_path / "exp.toml").write_text(
-        f'data = "cancer.csv"\ntarget = "target"\nstrategy = "auto"\ntest_size = 0.25\n'
-        f"[budget]\ntime_s = {AUTOPILOT_BUDGET_S}\n"
+def _autopilot_driver(address: str, results: str, csv: str) -> None:
+    """The process the cluster scenario kills: the default run, on the cluster."""
+    ac.run(
+        csv,
+        target="target",
+        time_budget_s=AUTOPILOT_BUDGET_S,
+        test_size=0.25,
+        address=address,
+        results_dir=results,
+        show_progress=False,
     )
-    results = tmp_path / "out"
+
+
+def _autopilot_kill_and_resume(cmd: list[str], cwd: Path, results: Path) -> dict:
+    """Start an autopilot run (``cmd``), SIGKILL it once 4 trials finished, then run
+    ``automl resume``; what the folder held before and after."""
     proc = subprocess.Popen(
-        [cu.AUTOML, "run", "exp.toml", "--quiet", "--results", str(results)],
-        cwd=tmp_path,
+        cmd,
+        cwd=cwd,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
+        stderr=subprocess.DEVNULL,
         env=cu.clean_env(),
         start_new_session=True,
     )
@@ -271,21 +291,13 @@ def test_a_killed_autopilot_run_resumes_with_what_is_left_of_its_budget(tmp_path
     def n_finished():
         return sum(e["event"] == "trial" for e in cu.journal_events(results))
 
-    assert cu.wait_for(lambda: n_finished() >= 4 or proc.poll() is not None, 120, 0.02)
-    os.killpg(proc.pid, signal.SIGKILL)  # the driver and its pool's workers
+    cu.wait_for(lambda: n_finished() >= 4 or proc.poll() is not None, 180, 0.02)
+    os.killpg(proc.pid, signal.SIGKILL)  # the driver (and a local pool's workers)
     proc.wait()
-    before = cu.journal_events(results)
-    assert before[0]["kind"] == "autopilot"
-    assert not any(e["event"] == "end" for e in before), "killed too late: the search ended"
-    done_before = {e["trial_id"]: e for e in before if e["event"] == "trial"}
-    assert len(done_before) >= 4
-    spent = before[-1]["t"] - before[0]["t"]
-    assert spent < AUTOPILOT_BUDGET_S / 2, f"the first 4 trials took {spent:.1f} s"
-    # the out-of-fold predictions are kept aside, for the best trials only
-    aside = {int(p.stem) for p in (results / "resume" / "aside").glob("*.txt")}
-    assert aside and len(aside - set(done_before)) <= 2  # a kill between file and line
-    assert all("oof" not in e["metrics"] for e in done_before.values())
-
+    out = {
+        "before": cu.journal_events(results),
+        "aside": sorted(int(p.stem) for p in (results / "resume" / "aside").glob("*.txt")),
+    }
     t0 = time.perf_counter()
     cli = subprocess.run(
         [cu.AUTOML, "resume", str(results), "--quiet"],
@@ -294,33 +306,67 @@ def test_a_killed_autopilot_run_resumes_with_what_is_left_of_its_budget(tmp_path
         timeout=300,
         env=cu.clean_env(),
     )
-    resume_s = time.perf_counter() - t0
-    assert cli.returncode == 0, cli.stderr[-3000:]
-    after = cu.journal_events(results)
+    out["resume"] = {"rc": cli.returncode, "stderr": cli.stderr[-3000:]}
+    out["resume_s"] = time.perf_counter() - t0
+    out["after"] = cu.journal_events(results)
+    if (results / "info.json").exists():
+        out["info"] = json.loads((results / "info.json").read_text())
+        out["table"] = pd.read_csv(results / "table.csv")[["trial_id", "node"]].to_dict("list")
+    return out
+
+
+def _check_autopilot_resume(r: dict, start_slack_s: float) -> None:
+    before, after = r["before"], r["after"]
+    assert before[0]["kind"] == "autopilot"
+    assert not any(e["event"] == "end" for e in before), "killed too late: the search ended"
+    done_before = {e["trial_id"]: e for e in before if e["event"] == "trial"}
+    assert len(done_before) >= 4
+    spent = before[-1]["t"] - before[0]["t"]
+    assert spent < AUTOPILOT_BUDGET_S / 2, f"the first 4 trials took {spent:.1f} s"
+    # the out-of-fold predictions are kept aside, not in the journal's lines (a kill may fall
+    # between a trial's file and its line: at most one per running trial)
+    assert r["aside"] and len(set(r["aside"]) - set(done_before)) <= 2
+    assert all("oof" not in e["metrics"] for e in done_before.values())
+
+    assert r["resume"]["rc"] == 0, r["resume"]["stderr"]
     resumed = next(e for e in after if e["event"] == "resume")
     assert resumed["done"] == len(done_before)
-    # nothing finished was run again; the unfinished trials ran again with their ids
+    # nothing finished was run again, the kept rows are those written before the kill, and
+    # the search went on
     finished = [e["trial_id"] for e in after if e["event"] == "trial"]
-    assert len(finished) == len(set(finished))
-    for n, e in done_before.items():
-        again = next(x for x in after if x["event"] == "trial" and x["trial_id"] == n)
-        assert again == e
-    assert set(resumed["rerun"]) <= set(finished)
+    assert len(finished) == len(set(finished)) > len(done_before)
+    assert [e for e in after if e["event"] == "trial"][: len(done_before)] == list(
+        done_before.values()
+    )
     assert after[-1]["event"] == "end"
-    # the results: every finished trial in the table, a fitted pipeline, a test score
-    res = ac.Results.load(results)
-    assert set(done_before) <= set(res.table["trial_id"])
-    assert len(res.table) > len(done_before)  # the search went on
-    auto = res.info["autopilot"]
-    assert auto["resumed_after_s"] >= spent
-    assert 0.5 < res.info["test_score"] <= 1.0
-    # the budget counts the whole experiment: the resumed process had what was left (plus
-    # its start: Python, the experiment's pickle, the pool; and the refit the budget allows)
-    assert resume_s < AUTOPILOT_BUDGET_S - spent + 15, (resume_s, spent)
+    # the results: every finished trial in the table, a refit pipeline with a test score
+    assert set(finished) <= set(r["table"]["trial_id"])
+    assert r["info"]["autopilot"]["resumed_after_s"] >= spent
+    assert 0.5 < r["info"]["test_score"] <= 1.0
+    # the budget counts the whole experiment: the resumed process had what was left (plus its
+    # start: Python, the experiment's pickle, the pool or Ray; and the refit the budget allows)
+    assert r["resume_s"] < AUTOPILOT_BUDGET_S - spent + start_slack_s, (r["resume_s"], spent)
+
+
+def test_a_killed_autopilot_run_resumes_with_what_is_left_of_its_budget(tmp_path):
+    """The default run (strategy "auto") on the local pool, killed mid-search."""
+    cu.write_cancer_csv(tmp_path / "cancer.csv")
+    (tmp_path / "exp.toml").write_text(AUTOPILOT_TOML)
+    cmd = [cu.AUTOML, "run", "exp.toml", "--quiet", "--results", "out"]
+    _check_autopilot_resume(_autopilot_kill_and_resume(cmd, tmp_path, tmp_path / "out"), 15)
+
+
+@pytest.mark.timeout(600)
+def test_a_killed_autopilot_run_on_the_cluster_resumes_there(found):
+    """The same on the cluster: the autopilot's trials go through the runner."""
+    _check_autopilot_resume(found["autopilot"], 20)
+    assert {n.split("@")[0] for n in found["autopilot"]["table"]["node"]} <= set(found["workers"])
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "driver":
         _driver(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "autopilot":
+        _autopilot_driver(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
         cu.report(scenarios(Path(sys.argv[2])))
