@@ -103,16 +103,9 @@ def _process_class(cmd: str, me: int, pid: int) -> str | None:
 
 def one_run(variant: str) -> dict:
     import ray
-    from ray.cluster_utils import Cluster
+    from bench_runner_scaling import simulated_cluster
 
-    cluster = Cluster(
-        initialize_head=True,
-        connect=False,
-        head_node_args={"num_cpus": 0, "include_dashboard": False},
-    )
-    cluster.add_node(num_cpus=1)
-    cluster.add_node(num_cpus=1)
-    cluster.wait_for_nodes()
+    cluster = simulated_cluster()
     if variant == "no node check":
         import automl_core.runner.search as search
 

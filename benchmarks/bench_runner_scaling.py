@@ -105,11 +105,11 @@ def part_local(trials: int, seconds: float) -> dict:
     return out
 
 
-def part_cluster(trials: int, seconds: float) -> dict:
-    import ray
+def simulated_cluster():
+    """The simulated cluster of the ``cluster`` part: a head without CPUs (it hosts the
+    driver) and two 1-CPU nodes (``ray.cluster_utils.Cluster``, not connected)."""
     from ray.cluster_utils import Cluster
 
-    t = time.perf_counter()
     cluster = Cluster(
         initialize_head=True,
         connect=False,
@@ -118,6 +118,14 @@ def part_cluster(trials: int, seconds: float) -> dict:
     cluster.add_node(num_cpus=1)
     cluster.add_node(num_cpus=1)
     cluster.wait_for_nodes()
+    return cluster
+
+
+def part_cluster(trials: int, seconds: float) -> dict:
+    import ray
+
+    t = time.perf_counter()
+    cluster = simulated_cluster()
     start_s = time.perf_counter() - t
     t = time.perf_counter()
     res = _tune(trials, seconds, address=cluster.address)
