@@ -50,6 +50,35 @@ def _driver(address: str, results: str) -> None:
     )
 
 
+def _kill_once_finished(
+    proc: subprocess.Popen, results: Path, n: int, timeout: float, every: float
+) -> bool:
+    """SIGKILL ``proc``'s process group (the driver, and a local pool's workers) once its
+    journal holds ``n`` finished trials, or it ended, or ``timeout`` passed; whether it did
+    in time."""
+    in_time = cu.wait_for(
+        lambda: (
+            sum(e["event"] == "trial" for e in cu.journal_events(results)) >= n
+            or proc.poll() is not None
+        ),
+        timeout,
+        every,
+    )
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return in_time
+
+
+def _automl_resume(results: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [cu.AUTOML, "resume", str(results), "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=cu.clean_env(),
+    )
+
+
 def scenarios(tmp: Path) -> dict:
     out: dict = {}
     clock = cu.Clock(out)
@@ -66,24 +95,13 @@ def scenarios(tmp: Path) -> dict:
         start_new_session=True,
     )
 
-    def n_finished():
-        return sum(e["event"] == "trial" for e in cu.journal_events(results))
-
-    if not cu.wait_for(lambda: n_finished() >= 3 or driver.poll() is not None, 300, 0.05):
+    if not _kill_once_finished(driver, results, 3, 300, 0.05):
         out["error"] = "no trial finished in time"
-    os.kill(driver.pid, signal.SIGKILL)
-    driver.wait()
     out["before"] = cu.journal_events(results)
     clock.lap("run_until_killed")
 
     t0 = time.time()
-    proc = subprocess.run(
-        [cu.AUTOML, "resume", str(results), "--quiet"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=cu.clean_env(),
-    )
+    proc = _automl_resume(results)
     out["resume"] = {"rc": proc.returncode, "stdout": proc.stdout, "stderr": proc.stderr[-3000:]}
     out["resume_started"] = t0
     out["after"] = cu.journal_events(results)
@@ -288,24 +306,13 @@ def _autopilot_kill_and_resume(cmd: list[str], cwd: Path, results: Path) -> dict
         start_new_session=True,
     )
 
-    def n_finished():
-        return sum(e["event"] == "trial" for e in cu.journal_events(results))
-
-    cu.wait_for(lambda: n_finished() >= 4 or proc.poll() is not None, 180, 0.02)
-    os.killpg(proc.pid, signal.SIGKILL)  # the driver (and a local pool's workers)
-    proc.wait()
+    _kill_once_finished(proc, results, 4, 180, 0.02)
     out = {
         "before": cu.journal_events(results),
         "aside": sorted(int(p.stem) for p in (results / "resume" / "aside").glob("*.txt")),
     }
     t0 = time.perf_counter()
-    cli = subprocess.run(
-        [cu.AUTOML, "resume", str(results), "--quiet"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=cu.clean_env(),
-    )
+    cli = _automl_resume(results)
     out["resume"] = {"rc": cli.returncode, "stderr": cli.stderr[-3000:]}
     out["resume_s"] = time.perf_counter() - t0
     out["after"] = cu.journal_events(results)
