@@ -33,7 +33,8 @@ Files in the results folder (written only when a results folder is set):
 
 ``resume/experiment.pkl``
     What the run needs to start again (the validated config and the prepared table, or the
-    function, space and settings of ``ac.tune``; an autopilot run adds its time budget). A pickle: read only results folders you trust.
+    function, space and settings of ``ac.tune``; an autopilot run adds its time budget). A
+    pickle: read only results folders you trust.
 
 Trials that were running when the driver died are run again with the *same* trial id, params
 and seed (the strategy already handed them out and counts them as pending), so a resumed run
@@ -151,9 +152,9 @@ class Journal:
         (d / STATE_DIR).mkdir(parents=True, exist_ok=True)
         for stale in (d / JOURNAL_FILE, d / STATE_DIR / STRATEGY_FILE):
             stale.unlink(missing_ok=True)
-        for stale in (d / STATE_DIR / ASIDE_DIR).glob("*.txt"):
-            stale.unlink()
         j = cls(d)
+        for stale in j._aside_dir.glob("*.txt"):
+            stale.unlink()
         j.append("start", version=VERSION, **header)
         return j
 
@@ -225,13 +226,16 @@ class Journal:
         the journal's line, and only for the ``top_k`` best ``ok`` trials by score in ``mode``
         ("max"/"min"); :func:`restore` puts it back into their metrics."""
         self._aside = (key, int(top_k), mode)
-        folder = self.dir / STATE_DIR / ASIDE_DIR
-        kept = {int(p.stem) for p in folder.glob("*.txt")} if folder.exists() else set()
+        kept = {int(p.stem) for p in self._aside_dir.glob("*.txt")}
         self._aside_kept = sorted(
             (self._loss(e["score"]), n)
             for n, e in self.finished().items()
             if n in kept and e.get("score") is not None
         )
+
+    @property
+    def _aside_dir(self) -> Path:
+        return self.dir / STATE_DIR / ASIDE_DIR
 
     @property
     def aside_key(self) -> str | None:
@@ -248,7 +252,7 @@ class Journal:
         entry = (self._loss(rec.score), rec.trial_id)
         if len(self._aside_kept) >= top_k and entry >= self._aside_kept[-1]:
             return  # not among the best: it cannot join the ensemble
-        folder = self.dir / STATE_DIR / ASIDE_DIR
+        folder = self._aside_dir
         folder.mkdir(parents=True, exist_ok=True)
         # fsync'ed before the trial's line is written: a line never points to a lost value
         with open(folder / f"{rec.trial_id}.txt", "w", encoding="ascii") as f:
@@ -263,7 +267,7 @@ class Journal:
 
     def aside(self, trial_id: int) -> str | None:
         """The value kept aside for ``trial_id`` (None if it was not, or no longer is)."""
-        path = self.dir / STATE_DIR / ASIDE_DIR / f"{trial_id}.txt"
+        path = self._aside_dir / f"{trial_id}.txt"
         return path.read_text(encoding="ascii") if path.exists() else None
 
     def save_strategy(self, state: dict[str, Any], **extra: Any) -> None:

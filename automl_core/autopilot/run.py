@@ -93,7 +93,8 @@ def run_autopilot(
     spent = 0.0  # seconds of the budget that earlier processes used (a resumed run)
     resuming = journal is not None
     if resuming:
-        spent = journal.header.get("setup_s", 0.0) + journal.elapsed_s()
+        earlier_s = journal.elapsed_s()  # their time from the journal's start
+        spent = journal.header.get("setup_s", 0.0) + earlier_s
     elif cfg.results_dir:
         from ..resume import autopilot_journal
 
@@ -163,7 +164,7 @@ def run_autopilot(
         if resuming:
             # run_search restores the journal itself and takes the earlier processes' time
             # off the budget it is given: give it back, it is already off the deadline
-            search_s += journal.elapsed_s()
+            search_s += earlier_s
         recorder = run_search(
             objective,
             space,
