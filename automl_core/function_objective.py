@@ -7,7 +7,6 @@ first trial, and pulling pandas or scikit-learn in for a plain function costs ab
 from __future__ import annotations
 
 import inspect
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -44,5 +43,5 @@ class FunctionObjective:
             res = {f"metric.{k}": v for k, v in out.items() if k != metric}
             res["score"] = out[metric]
             return res
-        value = float(out)
-        return {"score": value if math.isfinite(value) else float("nan")}
+        # a NaN or infinite score is sorted (and named) by the engine's worker side
+        return {"score": float(out)}

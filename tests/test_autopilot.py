@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 
@@ -104,8 +105,20 @@ def test_plan_subsamples_big_tables_and_keeps_time_back():
 
 
 def test_a_running_trial_ends_at_its_cap_or_when_the_search_stops(tmp_path):
-    from automl_core.autopilot.local import _alarm
-    from automl_core.runner.limits import TrialTimeout
+    from automl_core.trials.limits import TrialLimits, TrialTimeout
+
+    def _alarm(timeout_s, stop_path):  # the limits a local-pool trial runs under
+        limits = TrialLimits(timeout_s, None, stop_check=lambda: os.path.exists(stop_path))
+
+        class _Armed:
+            def __enter__(self):
+                limits.arm()
+
+            def __exit__(self, *exc):
+                limits.disarm()
+                return False
+
+        return _Armed()
 
     def busy(seconds, stop_after=None):
         t0 = time.monotonic()
@@ -128,7 +141,7 @@ def test_a_running_trial_ends_at_its_cap_or_when_the_search_stops(tmp_path):
 
 
 def test_killing_the_pool_does_not_wait_for_a_busy_worker():
-    from automl_core.autopilot.local import executor, kill_workers
+    from automl_core.trials.local_pool import executor, kill_workers
 
     pool = executor(1)
     busy = pool.submit(time.sleep, 30)

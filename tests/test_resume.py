@@ -23,8 +23,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 import cluster_util as cu  # noqa: E402
 
 import automl_core as ac  # noqa: E402
-from automl_core.journal import Journal, restore  # noqa: E402
 from automl_core.seeds import derive_seed  # noqa: E402
+from automl_core.trials.journal import Journal  # noqa: E402
+from automl_core.trials.replay import restore  # noqa: E402
 
 SPACE = {"a": ac.Float(0, 1), "b": ac.Int(0, 10)}
 N_TRIALS = 12
@@ -197,12 +198,13 @@ def test_elapsed_time_counts_each_process_from_its_start_to_its_last_event(tmp_p
 
 
 def _searcher(strategy_kind: str, tmp: Path, journal: Journal, **spec):
-    from automl_core.runner.records import Recorder
-    from automl_core.runner.searcher import StrategySearcher
+    from automl_core.runner.searcher import EngineSearcher
+    from automl_core.trials.engine import TrialEngine
 
     space = ac.SearchSpace.from_dict({"a": ac.Float(0, 1), "b": ac.Int(0, 10)})
     strategy = ac.get_registry().get("strategy", strategy_kind)(**spec).build(space, "max", seed=7)
-    return StrategySearcher(strategy, space, Recorder(), 12, 0, "max", journal=journal)
+    engine = TrialEngine(strategy, space, seed=0, mode="max", n_trials=12, journal=journal)
+    return EngineSearcher(engine)
 
 
 @pytest.mark.parametrize("kind,spec", [("random", {}), ("gp", {"n_initial": 3})])
@@ -224,10 +226,10 @@ def test_a_restored_strategy_asks_what_the_lost_one_would_have(tmp_path, kind, s
     finish("t3", 3)
     snap.write_bytes(stale)
     # what the live strategy asks next, had the process lived
-    expected = live.strategy.ask("5")
+    expected = live.engine.strategy.ask("5")
 
     journal = Journal.open(tmp_path)
-    fresh = _searcher(kind, tmp_path, journal, **spec).strategy
+    fresh = _searcher(kind, tmp_path, journal, **spec).engine.strategy
     state = restore(journal, fresh)
     assert sorted(state.finished) == [0, 1, 3]
     assert [n for n, _, _ in state.rerun] == [2, 4]  # handed out, never finished

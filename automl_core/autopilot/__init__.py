@@ -4,7 +4,7 @@ Plan (:mod:`.budget`): the budget counts from the call; big tables are searched 
 small ones with more folds; each trial is capped; time is kept back for the refit.
 Search (:mod:`.strategy`): a portfolio of known-good configurations (:mod:`.portfolio`) first,
 then a cheap local search around the best ones mixed with model-weighted random exploration,
-two trials at a time on Ray (one per CPU). Finish (:mod:`.ensemble`): a greedy ensemble of the
+one trial per CPU on the warm local pool (on a cluster: Ray Tune). Finish (:mod:`.ensemble`): a greedy ensemble of the
 best trials from their out-of-fold predictions when it beats the best single one, refit on all
 training rows if the time left allows.
 """
@@ -12,11 +12,12 @@ training rows if the time left allows.
 from .budget import Plan, make_plan
 from .ensemble import EnsembleClassifier, EnsembleRegressor, greedy_ensemble
 from .portfolio import AUTOPILOT_MODEL_KINDS, autopilot_models, portfolio
-from .run import autopilot_config, run_autopilot
+from .run import AutopilotSearch, autopilot_config
 from .strategy import PortfolioStrategy, portfolio_point
 
 __all__ = [
     "AUTOPILOT_MODEL_KINDS",
+    "AutopilotSearch",
     "EnsembleClassifier",
     "EnsembleRegressor",
     "Plan",
@@ -27,5 +28,4 @@ __all__ = [
     "make_plan",
     "portfolio",
     "portfolio_point",
-    "run_autopilot",
 ]

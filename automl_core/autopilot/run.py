@@ -1,4 +1,8 @@
-"""The autopilot run: plan the budget, search portfolio-first, ensemble, refit within budget."""
+"""The autopilot's search: plan the budget, search portfolio-first, ensemble, refit within budget.
+
+:class:`AutopilotSearch` is the autopilot's :class:`~automl_core.lifecycle.Search`: the
+lifecycle (journal, split, save, loggers) is the same as every run's.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +10,27 @@ import time
 from typing import Any
 
 import numpy as np
-import pandas as pd
+from threadpoolctl import threadpool_limits  # noqa: E402
 
-from ..metrics import metric_mode
-from ..results import Results, results_from_recorder
+from ..experiment import resolve  # noqa: E402
+from ..lifecycle import Search, executor_settings
+from ..pipeline import build_pipeline  # noqa: E402
+from ..results import Results
 from ..seeds import derive_seed
+from ..trials.engine import TrialEngine
+from ..trials.executors import choose_executor, cpu_count  # noqa: E402
 from .budget import Plan, make_plan, refit_reserve, refit_seconds
 from .ensemble import ENSEMBLE_METRICS, EnsembleClassifier, EnsembleRegressor, greedy_ensemble
 from .objective import OOF_KEY, AutopilotObjective, decode_oof
 from .portfolio import autopilot_models, portfolio
 from .strategy import PortfolioStrategy, portfolio_point
 
-__all__ = ["run_autopilot", "autopilot_config"]
+__all__ = ["AutopilotSearch", "autopilot_config"]
 
 #: the models a fallback fits when no trial finished in time (fast on any table)
 _LINEAR = ("logistic_regression", "linear_regression")
+#: the autopilot's time budget when ``strategy="auto"`` comes without one
+DEFAULT_BUDGET_S = 60.0
 #: at most this many of the best trials are candidates for the ensemble
 ENSEMBLE_CANDIDATES = 12
 
@@ -35,15 +45,6 @@ def autopilot_config(cfg):
     return parse_config(d)
 
 
-def _cpu_count() -> int:
-    import os
-
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
-
-
 def _subsample(X, y, rows: int, task: str, seed: int):
     if rows >= len(X):
         return X, y
@@ -53,223 +54,174 @@ def _subsample(X, y, rows: int, task: str, seed: int):
     return Xs, ys
 
 
-def run_autopilot(
-    cfg,
-    X: pd.DataFrame,
-    y: pd.Series,
-    info: dict[str, Any],
-    *,
-    time_budget_s: float,
-    started: float | None = None,
-    trials: int | None = None,
-    show_progress: bool = True,
-    ensemble: bool = True,
-    workers: int | None = None,
-    journal: Any = None,
-) -> Results:
-    """Run the default experiment on the cleaned table ``X``/``y`` within ``time_budget_s``.
+class AutopilotSearch(Search):
+    """The default run on the cleaned table within the experiment's deadline.
 
-    ``started`` is the ``time.perf_counter()`` at which the user's call began (the budget
-    counts from there); ``trials`` optionally caps the number of trials too. On one machine
-    (no ``address``) trials run on a warm local process pool of ``workers`` (default: the CPUs
-    this process may use), one per CPU; on a cluster they go through the runner on Ray.
-
-    With a results folder (``cfg.results_dir``) the run keeps a journal there
-    (:mod:`automl_core.journal`); ``journal`` is the one :func:`automl_core.resume` passes to
-    continue it. A resumed run keeps the finished trials (and the out-of-fold predictions of
-    the best, for the ensemble), runs the unfinished ones again, and has what is left of the
-    budget: ``time_budget_s`` counts the whole experiment, across processes.
+    Trials run on the warm local pool on one machine, through Ray Tune on a cluster (the rule
+    in :mod:`automl_core.trials.executors`), one per CPU, honouring ``[faults]`` and
+    ``memory_mb`` like any run. The search ends early enough to refit its best trial so far
+    within the budget (the engine's ``reserve``); ``exp.trials`` optionally caps the trials.
     """
-    from threadpoolctl import threadpool_limits
 
-    from ..api import _split_test
-    from ..evaluate import make_folds
-    from ..experiment import build_space, resolve
-    from ..pipeline import build_pipeline
-    from ..progress import Progress
-    from .local import fit_all, kill_workers, run_local, warm_up
+    name = "autopilot"
 
-    started = time.perf_counter() if started is None else started
-    spent = 0.0  # seconds of the budget that earlier processes used (a resumed run)
-    resuming = journal is not None
-    if resuming:
-        earlier_s = journal.elapsed_s()  # their time from the journal's start
-        spent = journal.header.get("setup_s", 0.0) + earlier_s
-    elif cfg.results_dir:
-        from ..resume import autopilot_journal
+    def __init__(self, exp):
+        super().__init__(exp)
+        exp.cfg = autopilot_config(exp.cfg)
+        self.settings = executor_settings(exp.cfg, autopilot=True)
+        self.local = choose_executor(self.settings) == "local"
+        self.workers = self.settings.workers or cpu_count()
+        if self.local:
+            from ..trials.local_pool import warm_up
 
-        journal = autopilot_journal(
-            cfg, X, y, info, time_budget_s, trials, setup_s=time.perf_counter() - started
+            warm_up(self.workers)  # workers import while the driver plans
+        self.stuck = False
+
+    def search(self, X, y, journal, progress, on_trial):
+        from ..evaluate import make_folds
+        from ..experiment import build_space
+        from ..trials.progress import Progress
+
+        exp, cfg = self.exp, self.exp.cfg
+        self.plan = plan = make_plan(len(X), X.shape[1], exp.deadline.budget_s)
+        self.Xs, self.ys = _subsample(
+            X, y, plan.search_rows, cfg.task, derive_seed(cfg.seed, "subsample")
         )
-    deadline = started + max(0.0, time_budget_s - spent)
-    cfg = autopilot_config(cfg)
-    workers = workers or _cpu_count()
-    if cfg.address is None:
-        warm_up(workers)  # workers import while the driver plans
-    mode = metric_mode(cfg.metric)
-    X_test = y_test = None
-    if cfg.test_size:
-        X, X_test, y, y_test = _split_test(X, y, cfg)
-        info["test_rows"] = int(len(X_test))
-    plan = make_plan(len(X), X.shape[1], time_budget_s)
-    Xs, ys = _subsample(X, y, plan.search_rows, cfg.task, derive_seed(cfg.seed, "subsample"))
-    folds = make_folds(ys, cfg.task, plan.folds, True, None, derive_seed(cfg.seed, "folds"))
-    space = build_space(cfg)
-    labels = set(space.dim("model").domain.values) if "model" in space.names else set()
-    starts = [
-        portfolio_point(space, kind, values)
-        for kind, values in portfolio(cfg.task, X.shape[1])
-        if kind in labels
-    ]
-    strategy = PortfolioStrategy(space, mode, derive_seed(cfg.seed, "strategy"), starts)
-    objective = AutopilotObjective(cfg.model_dump(mode="json"), Xs, ys, folds, cfg.task)
-    if journal is not None:
-        # out-of-fold predictions (large) in files of their own, for the ensemble's candidates
-        journal.keep_aside(OOF_KEY, ENSEMBLE_CANDIDATES, mode)
+        folds = make_folds(
+            self.ys, cfg.task, plan.folds, True, None, derive_seed(cfg.seed, "folds")
+        )
+        self.space = space = build_space(cfg)
+        labels = set(space.dim("model").domain.values) if "model" in space.names else set()
+        self.starts = [
+            portfolio_point(space, kind, values)
+            for kind, values in portfolio(cfg.task, X.shape[1])
+            if kind in labels
+        ]
+        strategy = PortfolioStrategy(
+            space, exp.mode, derive_seed(cfg.seed, "strategy"), self.starts
+        )
+        objective = AutopilotObjective(
+            cfg.model_dump(mode="json"), self.Xs, self.ys, folds, cfg.task
+        )
+        if journal is not None:
+            # out-of-fold predictions (large) in files of their own, for the ensemble's candidates
+            journal.keep_aside(OOF_KEY, ENSEMBLE_CANDIDATES, exp.mode)
+        caps = [t for t in (plan.trial_timeout_s, cfg.faults.trial_timeout_s) if t]
+        engine = TrialEngine(
+            strategy,
+            space,
+            seed=cfg.seed,
+            mode=exp.mode,
+            n_trials=exp.trials,
+            retries=cfg.faults.retries,
+            trial_timeout_s=min(caps) if caps else None,
+            memory_mb=cfg.resources.memory_mb,
+            journal=journal,
+            progress=Progress(exp.trials, cfg.metric) if progress is not None else None,
+            deadline=exp.deadline,
+            reserve=self._reserve,
+            on_trial=on_trial,
+        )
+        if not self.local:
+            from ..runner import ensure_ray
 
-    def search_deadline(recorder) -> float:
-        """The search ends early enough to refit its best trial so far within the budget."""
-        best = recorder.best(mode)
+            ensure_ray(cfg.address, preload="tables")  # its start-up counts against the budget
+        self.stuck = self.run_engine(engine, objective, journal, self.settings)
+        self.search_done = time.perf_counter()
+        if self.stuck:
+            # a worker is stuck in one long C call past the search's end: free its CPU now (the
+            # refit then runs here, in this process)
+            from ..trials.local_pool import kill_workers
+
+            kill_workers()
+        return engine.recorder
+
+    def _reserve(self, recorder) -> float:
+        """Seconds kept back from the deadline: the refit of the best trial so far."""
+        best = recorder.best(self.exp.mode)
         if best is None:
-            return deadline - plan.reserve_s
-        fit_s = _fit_time(best, plan.folds)
-        return deadline - refit_reserve(plan, fit_s, len(Xs), len(X), best.params.get("model"))
+            return self.plan.reserve_s
+        fit_s = _fit_time(best, self.plan.folds)
+        model = best.params.get("model")
+        return refit_reserve(self.plan, fit_s, len(self.Xs), len(self.exp.X), model)
 
-    if cfg.address is None:
-        state = None
-        if resuming:
-            from ..journal import restore
-
-            state = restore(journal, strategy)
-        recorder, stuck = run_local(
-            objective,
-            strategy,
-            space,
-            deadline=search_deadline,
-            workers=workers,
-            seed=cfg.seed,
-            n_trials=trials,
-            trial_timeout_s=plan.trial_timeout_s,
-            progress=Progress(trials, cfg.metric) if show_progress else None,
-            mode=mode,
-            journal=journal,
-            resume=state,
-        )
-    else:  # a cluster: trials go through the runner on Ray
-        stuck = False
-        from ..runner import ensure_ray, run_search
-
-        ensure_ray(cfg.address, preload="tables")  # its start-up counts against the budget
-        search_s = max(1.0, deadline - time.perf_counter() - plan.reserve_s)
-        if resuming:
-            # run_search restores the journal itself and takes the earlier processes' time
-            # off the budget it is given: give it back, it is already off the deadline
-            search_s += earlier_s
-        recorder = run_search(
-            objective,
-            space,
-            strategy,
-            n_trials=trials,
-            time_budget_s=search_s,
-            mode=mode,
-            metric_name=cfg.metric,
-            cpu=cfg.resources.cpu,
-            gpu=cfg.resources.gpu,
-            seed=cfg.seed,
-            address=cfg.address,
-            show_progress=show_progress,
-            trial_timeout_s=plan.trial_timeout_s,
-            journal=journal,
-        )
-    search_done = time.perf_counter()
-    if stuck:
-        # a worker is stuck in one long C call past the search's end: free its CPU now (the
-        # refit then runs here, in this process)
-        kill_workers()
-    # the out-of-fold predictions are for the ensemble, not columns of the table
-    oof = {n: rec.metrics.pop(OOF_KEY, None) for n, rec in recorder.trials.items()}
-    results = results_from_recorder(
-        recorder,
-        "autopilot",
-        space.names,
-        cfg.metric,
-        mode,
-        config=cfg,
-        info={**info, "task": cfg.task, "rows": int(len(X))},
-    )
-    best_rec = recorder.best(mode)
-    auto: dict[str, Any] = {
-        **plan.as_dict(),
-        "search_done_s": round(search_done - started, 2),
-        "trials": len(recorder.done()),
-    }
-    if resuming:
-        auto["resumed_after_s"] = round(spent, 2)  # the budget earlier processes used
-    results.info["autopilot"] = auto
-    if best_rec is None:
-        # nothing finished in time (a tiny budget, a cold start on a busy machine): fit the
-        # cheapest portfolio configuration (linear) on the searched rows, one thread, so the
-        # user still gets a model, quickly
-        cheap = [p for p in starts if p.get("model") in _LINEAR] or starts[:1]
-        pipe = build_pipeline(resolve(cfg, space.with_constants(cheap[0])), cfg.task, seed=0)
-        with threadpool_limits(1):
-            results.best_pipeline = pipe.fit(Xs, ys)
-        auto["fallback"] = True
-        _test_score(results, X_test, y_test, cfg.metric)
+    def results(self, recorder, X) -> Results:
+        # the out-of-fold predictions are for the ensemble, not columns of the table
+        self.oof = {n: rec.metrics.pop(OOF_KEY, None) for n, rec in recorder.trials.items()}
+        results = super().results(recorder, X)
+        exp = self.exp
+        auto: dict[str, Any] = {
+            **self.plan.as_dict(),
+            "search_done_s": round(self.search_done - exp.deadline.started, 2),
+            "trials": len(recorder.done()),
+        }
+        if exp.deadline.spent_s:
+            auto["resumed_after_s"] = round(exp.deadline.spent_s, 2)  # used by earlier processes
+        results.info["autopilot"] = self.auto = auto
         return results
 
-    parallel = workers if cfg.address is None and not stuck else 1
+    def refit(self, results, recorder, X, y) -> None:
+        exp, cfg, auto = self.exp, self.exp.cfg, self.auto
+        best_rec = recorder.best(exp.mode)
+        if best_rec is None:
+            # nothing finished in time (a tiny budget, a cold start on a busy machine): fit the
+            # cheapest portfolio configuration (linear) on the searched rows, one thread, so the
+            # user still gets a model, quickly
+            cheap = [p for p in self.starts if p.get("model") in _LINEAR] or self.starts[:1]
+            point = self.space.with_constants(cheap[0])
+            pipe = build_pipeline(resolve(cfg, point), cfg.task, seed=0)
+            with threadpool_limits(1):
+                results.best_pipeline = pipe.fit(self.Xs, self.ys)
+            auto["fallback"] = True
+            return
+        self.parallel = self.workers if self.local and not self.stuck else 1
+        members = _choose_ensemble(
+            recorder,
+            self.oof,
+            self.ys,
+            cfg,
+            exp.mode,
+            self.plan,
+            len(self.Xs),
+            len(X),
+            exp.deadline.at,
+            self.parallel,
+        )
+        auto["ensemble_done_s"] = round(time.perf_counter() - exp.deadline.started, 2)
+        if members:
+            auto["ensemble"] = {int(n): int(w) for n, w in members["weights"].items()}
+            auto["ensemble_oof_score"] = members["score"]
+            recs = [recorder.trials[n] for n in members["weights"]]
+            cls = EnsembleClassifier if cfg.task == "classification" else EnsembleRegressor
+            weights = [members["weights"][r.trial_id] for r in recs]
+            results.best_pipeline = cls(self._refit(recs, X, y), weights)
+        else:
+            results.best_pipeline = self._refit([best_rec], X, y)[0]
+        auto["refit_done_s"] = round(time.perf_counter() - exp.deadline.started, 2)
 
-    def refit(recs):
+    def _refit(self, recs, X, y):
         """Refit ``recs`` on all rows, or on as many rows as the time left allows (a random
         subsample: the estimate said all rows would break the budget); on the pool when
         running locally."""
-        est = _refit_cost(recs, plan, len(Xs), len(X), parallel)
-        left = deadline - time.perf_counter() - plan.min_reserve_s / 2
+        exp, cfg, plan, auto = self.exp, self.exp.cfg, self.plan, self.auto
+        est = _refit_cost(recs, plan, len(self.Xs), len(X), self.parallel)
+        left = exp.deadline.left() - plan.min_reserve_s / 2
         rows = len(X)
         if est > left:
             rows = max(int(len(X) * max(left, 0.0) / max(est, 1e-9)), min(len(X), 1_000))
         Xf, yf = _subsample(X, y, rows, cfg.task, derive_seed(cfg.seed, "refit"))
-        auto["refit_start_s"] = round(time.perf_counter() - started, 2)
+        auto["refit_start_s"] = round(time.perf_counter() - exp.deadline.started, 2)
         auto["refit_rows"] = int(len(Xf))
         auto["refit_estimate_s"] = round(est, 2)
         pipes = [
             build_pipeline(resolve(cfg, r.params), cfg.task, seed=r.seed, n_jobs=1) for r in recs
         ]
-        if parallel > 1:
-            return fit_all(pipes, Xf, yf, workers)
-        with threadpool_limits(1):  # see local.fit_all
+        if self.parallel > 1:
+            from ..trials.local_pool import fit_all
+
+            return fit_all(pipes, Xf, yf, self.workers)
+        with threadpool_limits(1):  # see local_pool.fit_all
             return [p.fit(Xf, yf) for p in pipes]
-
-    members = _choose_ensemble(
-        recorder, oof, ys, cfg, mode, plan, len(Xs), len(X), deadline, parallel
-    )
-    auto["ensemble_done_s"] = round(time.perf_counter() - started, 2)
-    if ensemble and members:
-        auto["ensemble"] = {int(n): int(w) for n, w in members["weights"].items()}
-        auto["ensemble_oof_score"] = members["score"]
-        recs = [recorder.trials[n] for n in members["weights"]]
-        cls = EnsembleClassifier if cfg.task == "classification" else EnsembleRegressor
-        results.best_pipeline = cls(refit(recs), [members["weights"][r.trial_id] for r in recs])
-    else:
-        results.best_pipeline = refit([best_rec])[0]
-    auto["refit_done_s"] = round(time.perf_counter() - started, 2)
-    _test_score(results, X_test, y_test, cfg.metric)
-    if cfg.results_dir:
-        results.save(cfg.results_dir)
-    return results
-
-
-def _test_score(results: Results, X_test, y_test, metric: str) -> None:
-    from ..evaluate import score
-
-    if X_test is None:
-        return
-    results.info["test_score"] = score(results.best_pipeline, X_test, y_test, metric)
-    results.test_predictions = pd.DataFrame(
-        {"y_true": y_test.to_numpy(), "y_pred": results.best_pipeline.predict(X_test)},
-        index=X_test.index,
-    )
 
 
 def _fit_time(rec, folds: int) -> float:

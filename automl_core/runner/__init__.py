@@ -1,11 +1,11 @@
-"""The only package that imports Ray.
+"""The Ray Tune executor: the only package that imports Ray.
 
-``run_search`` drives an ask/tell strategy on Ray Tune (one adapter, :mod:`.searcher`) and
-returns our own per-trial records; everything above it (``ac.run``, ``ac.tune``) is Ray-free.
+:func:`~.search.run_on_ray` runs the trial engine's trials (:mod:`automl_core.trials`) as Ray
+Tune trials through one thin ``Searcher`` adapter (:mod:`.searcher`), on the embedded local Ray
+or a cluster (:mod:`.session`, :mod:`.cluster`).
 """
 
-from .records import Recorder, TrialRecord
-from .search import run_search
+from .search import run_on_ray
 from .session import ensure_ray
 
-__all__ = ["Recorder", "TrialRecord", "ensure_ray", "run_search"]
+__all__ = ["ensure_ray", "run_on_ray"]

@@ -49,9 +49,7 @@ import math
 import os
 import pickle
 import time
-import warnings
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,11 +57,9 @@ __all__ = [
     "JOURNAL_FILE",
     "ExperimentInterrupted",
     "Journal",
-    "ResumeState",
-    "restore",
-    "save_experiment",
-    "load_experiment",
+    "JournalError",
     "has_journal",
+    "normalise",
 ]
 
 JOURNAL_FILE = "journal.jsonl"
@@ -75,6 +71,10 @@ VERSION = 1
 
 #: statuses of a trial that is over; anything else (running, pending, cancelled) runs again
 FINAL_STATUSES = frozenset({"ok", "failed", "timeout", "oom", "stopped early"})
+
+
+class JournalError(ValueError):
+    """A journal that cannot be read: which file, which line, and what to do about it."""
 
 
 class ExperimentInterrupted(KeyboardInterrupt):
@@ -125,6 +125,25 @@ def normalise(obj: Any) -> Any:
     return json.loads(json.dumps(_clean(obj), default=_json_default))
 
 
+def _parse_line(path: Path, number: int, line: bytes) -> dict[str, Any] | None:
+    """One journal line; a damaged line in the middle (not a torn last one) is an error that
+    names the line and what to do, never a bare ``JSONDecodeError``."""
+    if not line.strip():
+        return None
+    try:
+        event = json.loads(line)
+        if not isinstance(event, dict) or "event" not in event:
+            raise ValueError("not an event object")
+        return event
+    except ValueError as exc:
+        raise JournalError(
+            f"{path}, line {number}, is damaged ({exc}): {line[:80]!r}. The lines before it "
+            f"are intact. To resume from them, keep a copy of the file and delete line "
+            f"{number} and every line after it; the trials they held run again. Or start the "
+            "run again in a new results folder."
+        ) from None
+
+
 def has_journal(directory: str | Path) -> bool:
     return (Path(directory) / JOURNAL_FILE).exists()
 
@@ -147,7 +166,10 @@ class Journal:
 
     @classmethod
     def create(cls, directory: str | Path, **header: Any) -> Journal:
-        """Start a new journal (replacing an earlier experiment's in the same folder)."""
+        """Start a new journal (replacing an earlier, ended experiment's in the same folder).
+
+        The caller holds the folder's lock (:mod:`.lock`): a live run's journal is never
+        replaced."""
         d = Path(directory)
         (d / STATE_DIR).mkdir(parents=True, exist_ok=True)
         for stale in (d / JOURNAL_FILE, d / STATE_DIR / STRATEGY_FILE):
@@ -170,15 +192,16 @@ class Journal:
             )
         raw = path.read_bytes()
         good = raw[: raw.rfind(b"\n") + 1]  # a line without its newline was cut by a crash
-        events = []
-        for line in good.splitlines():
-            if line.strip():
-                events.append(json.loads(line))
+        events = [_parse_line(path, i, line) for i, line in enumerate(good.splitlines(), 1)]
+        events = [e for e in events if e is not None]
+        if not events or events[0].get("event") != "start":
+            raise JournalError(
+                f"{path} does not begin with a start event: it is not a journal this version "
+                "wrote, or its first line was lost; start the run again in a new folder"
+            )
         if len(good) != len(raw):
             with open(path, "r+b") as f:
                 f.truncate(len(good))
-        if not events or events[0].get("event") != "start":
-            raise ValueError(f"{path} does not begin with a start event")
         return cls(d, events)
 
     # -- writing ----------------------------------------------------------------------------
@@ -332,84 +355,3 @@ class Journal:
         if seg_start is not None:
             total += last - seg_start
         return total
-
-
-@dataclass
-class ResumeState:
-    """Where a resumed run starts from (built by :func:`restore`)."""
-
-    finished: dict[int, dict[str, Any]] = field(default_factory=dict)
-    #: (trial id, params, seed) of trials handed out but not finished: run again as they were
-    rerun: list[tuple[int, dict[str, Any], int]] = field(default_factory=list)
-    next_id: int = 0
-    elapsed_s: float = 0.0
-    complete: bool = False
-
-
-def restore(journal: Journal, strategy: Any) -> ResumeState:
-    """Bring ``strategy`` (freshly built from its spec and seed) to its state at the crash.
-
-    Loads the latest snapshot, then replays the journal events written after it: each ``ask``
-    asks again (the same point, since the state is the same) and each ``trial`` is told.
-    """
-    from .strategies.base import Outcome
-
-    snap = journal.load_strategy()
-    start = 1  # a fresh strategy has seen nothing after the start event
-    if snap is not None:
-        strategy.load_state_dict(snap["state"])
-        start = snap["events"]
-    for e in journal.events[start:]:
-        if e["event"] == "ask":
-            point = strategy.ask(str(e["trial_id"]))
-            if point is None or normalise(point) != e["point"]:
-                warnings.warn(
-                    f"resume: the strategy asked again for trial {e['trial_id']} gave "
-                    f"{point!r}, not the journal's {e['point']!r}; the journal's point is kept",
-                    RuntimeWarning,
-                    stacklevel=2,
-                )
-        elif e["event"] == "trial":
-            strategy.tell(str(e["trial_id"]), Outcome(e.get("score"), e["status"], e["metrics"]))
-    finished = {n: dict(e) for n, e in journal.finished().items()}
-    if journal.aside_key is not None:  # the values kept aside go back into their trials' rows
-        for n, e in finished.items():
-            value = journal.aside(n)
-            if value is not None:
-                e["metrics"] = {**e["metrics"], journal.aside_key: value}
-    asked = journal.asked()
-    rerun = [(n, asked[n]["params"], asked[n]["seed"]) for n in sorted(asked) if n not in finished]
-    return ResumeState(
-        finished=finished,
-        rerun=rerun,
-        next_id=max(asked, default=-1) + 1,
-        elapsed_s=journal.elapsed_s(),
-        complete=journal.complete,
-    )
-
-
-def _pickler():
-    """cloudpickle (functions defined in ``__main__`` or a notebook pickle by value)."""
-    try:
-        import cloudpickle
-    except ImportError:  # joblib, a dependency, vendors it
-        from joblib.externals import cloudpickle
-    return cloudpickle
-
-
-def save_experiment(directory: str | Path, payload: dict[str, Any]) -> None:
-    """Write what :func:`automl_core.resume` needs to start the run again."""
-    target = Path(directory) / STATE_DIR / EXPERIMENT_FILE
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    with open(tmp, "wb") as f:
-        _pickler().dump(payload, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, target)
-
-
-def load_experiment(directory: str | Path) -> dict[str, Any]:
-    path = Path(directory) / STATE_DIR / EXPERIMENT_FILE
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: the run cannot be started again")
-    with open(path, "rb") as f:
-        return pickle.load(f)

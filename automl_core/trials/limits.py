@@ -6,7 +6,9 @@ main thread, so ``SIGALRM`` cannot interrupt it. A watchdog thread instead raise
 next Python bytecode: it stops Python loops and code between library calls (the tree loop of a
 forest, the epoch loop of a net), not one long C call. If the trial is still running
 ``grace_s`` later, the watchdog ends the worker process; the driver sees a dead worker past the
-time limit and records "timeout" (see ``searcher.StrategySearcher``), not a crash to retry.
+time limit and records "timeout" (see :mod:`automl_core.trials.engine`), not a crash to retry.
+A ``stop_check`` (polled every ``poll_s``) ends the trial the same way when the run is over
+(the local pool's stop file): the trial then reads "cancelled", not "timeout".
 
 Memory: ``RLIMIT_DATA`` (heap and private anonymous mappings, Linux >= 4.7) is set to what the
 worker already uses plus the trial's allowance, so an allocation past it raises ``MemoryError``
@@ -18,8 +20,11 @@ trial's memory. The limit is per process: it bounds this trial's own growth, not
 from __future__ import annotations
 
 import ctypes
+import math
 import os
 import threading
+import time
+from collections.abc import Callable
 
 __all__ = ["TrialTimeout", "TrialLimits", "TIMEOUT_EXIT_CODE"]
 
@@ -68,12 +73,21 @@ class TrialLimits:
     """
 
     def __init__(
-        self, timeout_s: float | None, memory_mb: float | None, grace_s: float | None = None
+        self,
+        timeout_s: float | None,
+        memory_mb: float | None,
+        grace_s: float | None = None,
+        stop_check: Callable[[], bool] | None = None,
+        poll_s: float = 0.25,
     ):
         self.timeout_s = timeout_s
         self.memory_mb = memory_mb
         self.grace_s = grace_s if grace_s is not None else 2.0 + 0.05 * (timeout_s or 0)
+        self.stop_check = stop_check
+        self.poll_s = poll_s
         self.timed_out = False
+        #: the watchdog fired because ``stop_check`` said the run is over (not the time limit)
+        self.stopped = False
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._armed = False
@@ -85,7 +99,7 @@ class TrialLimits:
         self._armed = True
         if self.memory_mb:
             self._set_memory_limit()
-        if self.timeout_s:
+        if self.timeout_s or self.stop_check is not None:
             threading.Thread(target=self._watch, name="automl-trial-watchdog", daemon=True).start()
         return self
 
@@ -103,8 +117,18 @@ class TrialLimits:
         self._old_rlimit = (soft, hard)
 
     def _watch(self) -> None:
-        if self._done.wait(self.timeout_s):
-            return
+        end = time.monotonic() + self.timeout_s if self.timeout_s else math.inf
+        while True:
+            wait = end - time.monotonic()
+            if self.stop_check is not None:
+                wait = min(wait, self.poll_s)
+            if self._done.wait(max(0.0, wait)):
+                return
+            if time.monotonic() >= end:
+                break
+            if self.stop_check is not None and self.stop_check():
+                self.stopped = True
+                break
         with self._lock:
             if self._done.is_set():
                 return

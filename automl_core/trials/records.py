@@ -30,15 +30,12 @@ class TrialRecord:
 
 
 class Recorder:
-    """Thread-safe store of trial records and per-epoch history, shared by searcher and callback."""
+    """Thread-safe store of trial records and per-epoch history (kept by the trial engine)."""
 
     def __init__(self) -> None:
         self.t0 = time.perf_counter()
         self.trials: dict[int, TrialRecord] = {}
         self.history: list[dict[str, Any]] = []
-        self.errors: dict[int, str] = {}
-        #: Ray Tune's list of its Trial objects (kept by a callback), to read an error's text
-        self.tune_trials: list[Any] = []
         #: Ray node id -> the label of the node column (to name the node of a crashed trial)
         self.node_names: dict[str, str] = {}
         self._lock = threading.Lock()
@@ -47,7 +44,6 @@ class Recorder:
     def __getstate__(self):
         state = dict(self.__dict__)
         del state["_lock"]
-        state["tune_trials"] = []
         return state
 
     def __setstate__(self, state):
@@ -61,30 +57,8 @@ class Recorder:
         with self._lock:
             self.trials[rec.trial_id] = rec
 
-    def error_of(self, tune_id: str) -> tuple[str, BaseException | None]:
-        """The last error Ray Tune stored for its trial ``tune_id``: its text and, when it
-        could be unpickled, the exception (to tell a dead worker from an error it raised)."""
-        for t in self.tune_trials:
-            if t.trial_id != tune_id:
-                continue
-            exc = None
-            try:
-                exc = t.get_pickled_error()
-            except Exception:  # an exception class this process cannot import
-                pass
-            path = getattr(t, "error_file", None)
-            try:
-                with open(path) as f:
-                    text = f.read()
-            except (OSError, TypeError):
-                return (str(exc) if exc else "the trial's worker died"), exc
-            # the file holds every failure of the trial, each after a "Failure # n" line
-            text = text.rsplit("Failure # ", 1)[-1].split("\n", 1)[-1].strip()[-2000:]
-            return text, exc
-        return "the trial's worker died", None
-
     def restore(self, state: Any) -> list[int]:
-        """Add the trials of a resumed run (a :class:`~automl_core.journal.ResumeState`): its
+        """Add the trials of a resumed run (a :class:`~automl_core.trials.replay.ResumeState`): its
         finished rows as they were, and those to run again as pending; returns the latter's
         ids, in order."""
         for n, e in state.finished.items():

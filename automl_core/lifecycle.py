@@ -1,0 +1,420 @@
+"""The experiment lifecycle, written once: lock → journal → split → search → refit → test score
+→ save → report (the loggers hear each step).
+
+``ac.run`` (a configured experiment, or the autopilot), the estimators (through ``ac.run``) and
+``ac.resume`` all come here with an :class:`Experiment`: a validated config, the checked and
+cleaned table, and the run's one :class:`~automl_core.trials.deadline.Deadline`. What differs
+between a configured search and the autopilot is a :class:`Search` (``search`` then
+``refit``): :class:`ConfiguredSearch` below, :class:`automl_core.autopilot.run.AutopilotSearch`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .metrics import metric_mode
+from .results import Results, results_from_recorder
+from .seeds import derive_seed
+from .trials.deadline import Deadline
+from .trials.engine import TrialEngine
+from .trials.executors import ExecutorSettings, run_trials
+from .trials.journal import ExperimentInterrupted, Journal
+from .trials.lock import FolderLock
+from .trials.progress import Progress
+from .trials.records import Recorder
+from .trials.replay import restore, save_experiment
+
+__all__ = ["ConfiguredSearch", "Experiment", "Search", "run_experiment", "required_kinds"]
+
+
+@dataclass
+class Experiment:
+    """What the lifecycle runs: ``X``/``y`` have passed the data checks and dataset cleaners."""
+
+    cfg: Any
+    X: pd.DataFrame
+    y: pd.Series
+    info: dict[str, Any]
+    deadline: Deadline
+    autopilot: bool = False
+    #: the autopilot's optional cap on trials (a configured run reads ``cfg.budget.trials``)
+    trials: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def kind(self) -> str:
+        return "autopilot" if self.autopilot else "run"
+
+    @property
+    def mode(self) -> str:
+        return metric_mode(self.cfg.metric)
+
+
+class Search:
+    """One way of searching and refitting (the extension point between kinds of run).
+
+    ``search`` runs the trials (on :func:`~automl_core.trials.executors.run_trials`) and returns
+    the engine's records; ``results`` turns them into :class:`Results`; ``refit`` sets
+    ``results.best_pipeline``, fitted on ``X``/``y`` (the training rows).
+    """
+
+    name = "search"
+
+    def __init__(self, exp: Experiment):
+        self.exp = exp
+        self.space: Any = None
+
+    def search(self, X, y, journal: Journal | None, progress, on_trial) -> Recorder:
+        raise NotImplementedError
+
+    def results(self, recorder: Recorder, X) -> Results:
+        exp = self.exp
+        return results_from_recorder(
+            recorder,
+            self.name,
+            self.space.names,
+            exp.cfg.metric,
+            exp.mode,
+            config=exp.cfg,
+            info={**exp.info, "task": exp.cfg.task, "rows": int(len(X))},
+        )
+
+    def refit(self, results: Results, recorder: Recorder, X, y) -> None:
+        raise NotImplementedError
+
+    def run_engine(self, engine: TrialEngine, objective, journal, settings) -> bool:
+        """Continue ``journal``'s trials if it holds some, then run the engine's search."""
+        if journal is not None and journal.count > 1:
+            engine.restore(restore(journal, engine.strategy))
+        return run_trials(objective, engine, settings)
+
+
+class ConfiguredSearch(Search):
+    """The search a config describes: its strategy over its models, cleaners and ranges."""
+
+    def __init__(self, exp: Experiment):
+        super().__init__(exp)
+        from .experiment import build_space
+
+        self.name = exp.cfg.strategy.kind
+        self.space = build_space(exp.cfg)
+        self.folds = None
+
+    def search(self, X, y, journal, progress, on_trial) -> Recorder:
+        from .evaluate import make_folds
+        from .objective import PipelineObjective
+
+        cfg = self.exp.cfg
+        self.folds = make_folds(
+            y,
+            cfg.task,
+            cfg.cv.folds,
+            cfg.cv.shuffle,
+            cfg.cv.stratified,
+            derive_seed(cfg.seed, "folds"),
+        )
+        strategy = cfg.strategy.build(self.space, self.exp.mode, derive_seed(cfg.seed, "strategy"))
+        engine = TrialEngine(
+            strategy,
+            self.space,
+            seed=cfg.seed,
+            mode=self.exp.mode,
+            n_trials=cfg.budget.trials,
+            retries=cfg.faults.retries,
+            trial_timeout_s=cfg.faults.trial_timeout_s,
+            memory_mb=cfg.resources.memory_mb,
+            journal=journal,
+            progress=progress,
+            deadline=self.exp.deadline,
+            on_trial=on_trial,
+        )
+        objective = PipelineObjective(cfg.model_dump(mode="json"), X, y, self.folds, cfg.task)
+        self.run_engine(engine, objective, journal, executor_settings(cfg))
+        return engine.recorder
+
+    def refit(self, results: Results, recorder: Recorder, X, y) -> None:
+        cfg = self.exp.cfg
+        best = recorder.best(self.exp.mode)
+        if best is None:
+            return
+        if cfg.cleaning_gain:
+            from .before_after import compare_cleaning
+            from .experiment import resolve
+
+            results.info["cleaning_gain"] = compare_cleaning(
+                X, y, cfg.task, cfg.metric, self.folds, resolve(cfg, best.params), best.seed
+            )
+        results.best_pipeline = refit_pipeline(cfg, best).fit(X, y)
+
+
+def executor_settings(cfg: Any, **extra: Any) -> ExecutorSettings:
+    """Where a config's trials run (its ``resources``, ``scheduler`` and ``address``)."""
+    return ExecutorSettings(
+        executor=cfg.resources.executor,
+        cpu=cfg.resources.cpu,
+        gpu=cfg.resources.gpu,
+        address=cfg.address,
+        scheduler=cfg.scheduler,
+        max_concurrent=cfg.resources.max_concurrent,
+        required_kinds=required_kinds(cfg),
+        **extra,
+    )
+
+
+def refit_pipeline(cfg, best_rec):
+    """The best trial's pipeline, to be fitted on all training rows.
+
+    Scikit-learn models get every core (``n_jobs=-1``). Networks (the epoch protocol) keep
+    the threads a trial had: their OpenMP threads spin-wait when the cores are busy, and on a
+    shared 2-core machine a 2-thread refit of the digits CNN took 10x longer than a 1-thread
+    one (benchmarks/RESULTS.md, issue 5); a small network gains little from more threads.
+    """
+    import math
+
+    from .epochs import has_epoch_protocol
+    from .experiment import resolve
+    from .pipeline import build_pipeline
+
+    pipe = build_pipeline(resolve(cfg, best_rec.params), cfg.task, seed=best_rec.seed, n_jobs=-1)
+    model = pipe.steps[-1][1]
+    if has_epoch_protocol(model) and "n_jobs" in model.get_params():
+        model.set_params(n_jobs=max(1, math.ceil(cfg.resources.cpu)))
+    return pipe
+
+
+def required_kinds(cfg: Any) -> dict[str, list[str]]:
+    """The cleaner / model / regularizer kinds the workers must know to run ``cfg``."""
+    from .experiment import default_models
+
+    models = list(cfg.models or (default_models(cfg.task) if cfg.task else []))
+    return {
+        "cleaner": sorted({c.kind for c in cfg.cleaners or []}),
+        "model": sorted({m.kind for m in models}),
+        "regularizer": sorted({r.kind for m in models for r in getattr(m, "regularizers", [])}),
+    }
+
+
+def split_test(exp: Experiment):
+    """``(X, y, X_test, y_test)``: the test rows held out when ``test_size`` is set."""
+    from .evaluate import split_rows
+
+    cfg = exp.cfg
+    if not cfg.test_size:
+        return exp.X, exp.y, None, None
+    X, X_test, y, y_test = split_rows(
+        exp.X, exp.y, cfg.task, derive_seed(cfg.seed, "test"), test_size=cfg.test_size
+    )
+    exp.info["test_rows"] = int(len(X_test))
+    return X, y, X_test, y_test
+
+
+def test_score(results: Results, X_test, y_test, metric: str) -> None:
+    """The refit pipeline's score on the held-out rows, and its predictions there."""
+    from .evaluate import score
+
+    if X_test is None or results.best_pipeline is None:
+        return
+    results.info["test_score"] = score(results.best_pipeline, X_test, y_test, metric)
+    results.test_predictions = pd.DataFrame(
+        {"y_true": y_test.to_numpy(), "y_pred": results.best_pipeline.predict(X_test)},
+        index=X_test.index,
+    )
+
+
+def start_journal(exp: Experiment) -> Journal:
+    """A new run's journal, and what resuming it needs (``setup_s``: the budget used before)."""
+    cfg = exp.cfg
+    d = Path(cfg.results_dir)
+    (d / "info.json").unlink(missing_ok=True)  # an earlier run's: "saved" means this run's
+    journal = Journal.create(
+        d,
+        kind=exp.kind,
+        n_trials=exp.trials if exp.autopilot else cfg.budget.trials,
+        time_budget_s=exp.deadline.budget_s,
+        seed=cfg.seed,
+        strategy="auto" if exp.autopilot else cfg.strategy.kind,
+        metric=cfg.metric,
+        setup_s=round(exp.deadline.elapsed_s(), 3),
+    )
+    payload = {
+        "kind": exp.kind,
+        "config": cfg.model_dump(mode="json"),
+        "X": exp.X,
+        "y": exp.y,
+        "info": exp.info,
+        "time_budget_s": exp.deadline.budget_s,
+        "trials": exp.trials,
+    }
+    save_experiment(d, payload)
+    return journal
+
+
+def run_experiment(
+    exp: Experiment,
+    search_cls: type[Search] = ConfiguredSearch,
+    *,
+    show_progress: bool = True,
+    journal: Journal | None = None,
+    lock: FolderLock | None = None,
+) -> Results:
+    """Run ``exp`` through the lifecycle, searching with ``search_cls`` (the autopilot passes
+    its own); ``journal`` (and its folder's held ``lock``) continue a run (``ac.resume``). Ctrl-C keeps what finished and raises
+    :class:`~automl_core.trials.journal.ExperimentInterrupted`."""
+    cfg = exp.cfg
+    if cfg.results_dir and lock is None:
+        lock = FolderLock(cfg.results_dir).acquire()
+    try:
+        if journal is None and cfg.results_dir:
+            journal = start_journal(exp)
+        search = search_cls(exp)
+        X, y, X_test, y_test = split_test(exp)
+        loggers = logger_hub(cfg)
+        if loggers:
+            loggers.start(
+                kind=exp.kind,
+                config=cfg.model_dump(mode="json"),
+                info=exp.info,
+                seed=cfg.seed,
+                results_dir=cfg.results_dir,
+                resumed=journal is not None and journal.count > 1,
+                finished_rows=_rows(journal),
+            )
+        on_trial = row_logger(loggers)
+        progress = Progress(cfg.budget.trials, cfg.metric) if show_progress else None
+        try:
+            recorder = search.search(X, y, journal, progress, on_trial)
+        except ExperimentInterrupted as exc:  # keep what finished; `automl resume` does the rest
+            save_interrupted(exc, cfg.results_dir, search, cfg)
+            raise
+        results = search.results(recorder, X)
+        search.refit(results, recorder, X, y)
+        if results.best_pipeline is None and exp.deadline.bounded:
+            fit_baseline(exp, search, results, X, y)
+        test_score(results, X_test, y_test, cfg.metric)
+        if cfg.results_dir:
+            results.save(cfg.results_dir)
+        if loggers:
+            loggers.end(results, cfg.results_dir)
+        return results
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def fit_baseline(exp: Experiment, search: Search, results: Results, X, y) -> None:
+    """A run with a time budget always returns a model: when no trial finished in time (a tiny
+    budget on a busy machine), fit the cheapest configuration of the space (a linear model when
+    it holds one, else its first point) on one thread, and say so in ``info["fallback"]``."""
+    from threadpoolctl import threadpool_limits
+
+    from .experiment import resolve
+    from .pipeline import build_pipeline
+
+    space = search.space
+    point = baseline_point(space)
+    pipe = build_pipeline(resolve(exp.cfg, space.with_constants(point)), exp.cfg.task, seed=0)
+    t0 = time.perf_counter()
+    with threadpool_limits(1):
+        results.best_pipeline = pipe.fit(X, y)
+    results.info["fallback"] = {
+        "reason": "no trial finished within the time budget",
+        "model": point.get("model"),
+        "fit_s": round(time.perf_counter() - t0, 3),
+    }
+
+
+#: models a fallback prefers (fast on any table)
+_LINEAR = ("logistic_regression", "linear_regression")
+
+
+def baseline_point(space) -> dict[str, Any]:
+    """The cheapest point of ``space``: a linear model when it holds one (else its first
+    model), every other active dim at the middle of its range (a choice: its first value)."""
+    point: dict[str, Any] = {}
+    for d in space.dims:
+        if not space.is_active(d, point):
+            continue
+        if d.name == "model":
+            labels = list(d.domain.values)
+            point["model"] = next((m for m in labels if m in _LINEAR), labels[0])
+        elif hasattr(d.domain, "values"):
+            point[d.name] = list(d.domain.values)[0]
+        else:
+            point[d.name] = space.from_unit(d, 0.5)
+    return point
+
+
+def logger_hub(cfg: Any):
+    """The experiment's loggers (:mod:`automl_core.loggers`), or None without any."""
+    specs = getattr(cfg, "loggers", None)
+    if not specs:
+        return None
+    from .loggers import LoggerHub
+
+    return LoggerHub.from_specs(list(specs))
+
+
+def _rows(journal: Journal | None) -> list[dict[str, Any]]:
+    if journal is None:
+        return []
+    return [dict(e) for e in journal.finished().values()]
+
+
+def row_logger(loggers):
+    """The engine's ``on_trial`` callback that hands each finished trial's row to the loggers."""
+    if not loggers:
+        return None
+
+    def on_trial(rec, history) -> None:
+        row = {
+            "trial_id": rec.trial_id,
+            "status": rec.status,
+            "score": rec.score,
+            "score_std": rec.metrics.get("score_std"),
+            "params": dict(rec.params),
+            "metrics": {k: v for k, v in rec.metrics.items() if k != "oof"},
+            "error": rec.error,
+            "node": rec.node,
+            "started_s": rec.started_s,
+            "finished_s": rec.finished_s,
+            "attempts": rec.attempts,
+            "seed": rec.seed,
+        }
+        loggers.trial(row, history)
+
+    return on_trial
+
+
+def save_interrupted(exc: ExperimentInterrupted, results_dir: Any, search: Search, cfg) -> None:
+    """Write the table of what finished before Ctrl-C (no refit) beside the journal."""
+    if not results_dir or exc.recorder is None:
+        return
+    save_partial(
+        exc.recorder,
+        results_dir,
+        search.name,
+        search.space.names,
+        cfg.metric,
+        metric_mode(cfg.metric),
+        config=cfg,
+    )
+
+
+def save_partial(recorder, results_dir, strategy, names, metric, mode, **fields) -> None:
+    """The table of an interrupted run, saved with how to resume it."""
+    from .results import build_table
+
+    table = build_table(recorder.trials.values(), strategy, names)
+    Results(
+        table=table,
+        history=pd.DataFrame(recorder.history, columns=["trial_id", "epoch", "metric", "value"]),
+        info={"interrupted": True, "resume": f"automl resume {results_dir}"},
+        metric=metric,
+        mode=mode,
+        **fields,
+    ).save(results_dir)

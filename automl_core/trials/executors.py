@@ -1,0 +1,119 @@
+"""Which executor runs a search, and the one call that runs it.
+
+The rule (:func:`choose_executor`): Ray Tune schedules configured experiments, every run with
+a scheduler (ASHA, HyperBand), with GPUs, or on a cluster (an ``address``); the warm local
+pool runs the autopilot on one machine, where Ray Tune's actor start-up would eat a short
+budget. ``executor="ray"`` or ``"local"`` chooses explicitly (``[resources] executor``,
+``ac.tune(executor=...)``); the local pool refuses what it cannot do (a scheduler, GPUs, a
+cluster) with a clear error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .engine import TrialEngine
+
+__all__ = ["EXECUTORS", "ExecutorSettings", "choose_executor", "run_trials"]
+
+EXECUTORS = ("auto", "ray", "local")
+
+
+@dataclass
+class ExecutorSettings:
+    """Where and how the trials run (the ``resources`` of a config, and the cluster)."""
+
+    executor: str = "auto"
+    cpu: float = 1
+    gpu: float = 0
+    address: str | None = None
+    scheduler: Any = None
+    max_concurrent: int | None = None
+    required_kinds: Mapping[str, Sequence[str]] | None = None
+    #: the local pool's size (default: the CPUs this process may use)
+    workers: int | None = None
+    #: the run is the autopilot (the only one the local pool takes by default)
+    autopilot: bool = False
+
+
+def choose_executor(s: ExecutorSettings) -> str:
+    """``"ray"`` or ``"local"`` for these settings (see the module docstring)."""
+    if s.executor not in EXECUTORS:
+        raise ValueError(f"executor: must be one of {EXECUTORS}, got {s.executor!r}")
+    needs_ray = [
+        why
+        for why, yes in (
+            ("a scheduler", s.scheduler is not None),
+            ("GPUs", bool(s.gpu)),
+            ("a cluster address", s.address is not None),
+        )
+        if yes
+    ]
+    if s.executor == "local":
+        if needs_ray:
+            raise ValueError(
+                f"executor: the local pool cannot run {' and '.join(needs_ray)}; use "
+                "executor = 'ray' (or 'auto')"
+            )
+        return "local"
+    if s.executor == "ray" or needs_ray or not s.autopilot:
+        return "ray"
+    return "local"
+
+
+def cpu_count() -> int:
+    """The CPUs this process may use."""
+    import os
+
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def run_trials(objective: Any, engine: TrialEngine, settings: ExecutorSettings) -> bool:
+    """Run the engine's search on the chosen executor; returns whether a local worker is
+    still stuck in a trial (see :func:`.local_pool.kill_workers`).
+
+    A resumed engine (:meth:`TrialEngine.restore`) that has nothing left to do only closes.
+    """
+    state = engine.resumed
+    if state is not None:
+        if state.complete:
+            engine.close(None)
+            return False
+        if engine.expired():
+            engine.close("time budget")
+            return False
+        if engine.nothing_left():
+            engine.close("done")
+            return False
+        if engine.journal is not None:
+            engine.journal.append(
+                "resume",
+                done=len(state.finished),
+                rerun=[n for n, _, _ in state.rerun],
+                remaining_s=None if not engine.deadline.bounded else engine.deadline.left(),
+            )
+    if choose_executor(settings) == "local":
+        from .local_pool import run_local
+
+        workers = settings.workers or cpu_count()
+        if settings.max_concurrent:
+            workers = min(workers, settings.max_concurrent)
+        return run_local(objective, engine, workers=max(1, workers))
+    from ..runner.search import run_on_ray
+
+    run_on_ray(
+        objective,
+        engine,
+        cpu=settings.cpu,
+        gpu=settings.gpu,
+        address=settings.address,
+        scheduler=settings.scheduler,
+        max_concurrent=settings.max_concurrent,
+        required_kinds=settings.required_kinds,
+    )
+    return False

@@ -1,0 +1,130 @@
+"""One trial engine, two executors: ``[faults] retries``, ``trial_timeout_s`` and ``memory_mb``
+hold the same on Ray Tune and on the warm local pool (the same test body, parametrised by
+executor), and which executor runs follows one rule."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+import automl_core as ac
+from automl_core.trials.executors import ExecutorSettings, choose_executor
+
+EXECUTORS = ["ray", "local"]
+
+
+@pytest.fixture(params=EXECUTORS)
+def executor(request):
+    if request.param == "ray":
+        request.getfixturevalue("ray_session")
+    return request.param
+
+
+def _objectives():
+    """Defined in a function so they travel by value to every worker (this test module is
+    not importable there)."""
+
+    def _dies_once(params):
+        """Kills its own worker process on the first attempt (as a lost node or the OOM killer
+        would), succeeds on the next."""
+        marker = Path(params["dir"], "attempted")
+        if not marker.exists():
+            marker.touch()
+            os.kill(os.getpid(), signal.SIGKILL)
+        return 1.0
+
+    def _limited(params):
+        import numpy as np
+
+        kind = params["kind"]
+        if kind == "python_loop":  # stopped by the exception the watchdog raises
+            while True:
+                pass
+        if kind == "native_call":  # one call the exception cannot interrupt: the worker is ended
+            time.sleep(60)
+        if kind == "allocate":  # 4 GiB past a 300 MiB cap
+            return float(np.ones(2**29).sum())
+        return 1.0
+
+    return _dies_once, _limited
+
+
+_dies_once, _limited = _objectives()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("retries,status,attempts", [(1, "ok", 2), (0, "failed", 1)])
+def test_a_dead_worker_is_retried_up_to_retries(tmp_path, executor, retries, status, attempts):
+    res = ac.tune(
+        _dies_once,
+        {"x": ac.Float(0, 1), "dir": str(tmp_path)},
+        trials=1,
+        retries=retries,
+        executor=executor,
+        results_dir=tmp_path / "run",
+        show_progress=False,
+    )
+    row = res.table.iloc[0]
+    assert row["status"] == status, row["error"]
+    if status == "failed":
+        assert "died" in row["error"]
+    lines = (tmp_path / "run" / "journal.jsonl").read_text().splitlines()
+    events = [json.loads(e) for e in lines if e]
+    assert [e["attempts"] for e in events if e["event"] == "trial"] == [attempts]
+    assert sum(e["event"] == "retry" for e in events) == retries
+
+
+@pytest.mark.slow
+def test_time_and_memory_limits_end_their_trials_and_the_run_goes_on(tmp_path, executor):
+    kinds = ["python_loop", "native_call", "allocate", "fine"]
+    t0 = time.perf_counter()
+    res = ac.tune(
+        _limited,
+        {"kind": ac.Choice(kinds)},
+        strategy="grid",
+        trial_timeout_s=1.5,
+        memory_mb=300,
+        retries=2,
+        max_concurrent=1,
+        executor=executor,
+        results_dir=tmp_path / "run",
+        show_progress=False,
+    )
+    rows = dict(zip(res.table["param.kind"], res.table["status"]))
+    errors = dict(zip(res.table["param.kind"], res.table["error"]))
+    assert rows["python_loop"] == "timeout", errors["python_loop"]
+    assert rows["native_call"] == "timeout", errors["native_call"]
+    assert "ran past its time limit of 1.5 s" in errors["native_call"]
+    assert rows["allocate"] == "oom", errors["allocate"]
+    assert "ran out of memory (limit: 300 MiB per trial)" in errors["allocate"]
+    assert rows["fine"] == "ok"
+    # a timeout is not a crash to retry
+    assert '"event":"retry"' not in (tmp_path / "run" / "journal.jsonl").read_text()
+    assert time.perf_counter() - t0 < 120
+
+
+def test_an_infinite_score_is_named_as_such(tmp_path):
+    res = ac.tune(
+        lambda p: float("inf"),
+        {"x": ac.Float(0, 1)},
+        trials=1,
+        executor="local",
+        show_progress=False,
+    )
+    assert res.table["status"].tolist() == ["failed"]
+    assert "infinite" in res.table["error"][0]
+
+
+def test_which_executor_runs_is_one_rule():
+    assert choose_executor(ExecutorSettings()) == "ray"  # a configured run or ac.tune
+    assert choose_executor(ExecutorSettings(autopilot=True)) == "local"
+    assert choose_executor(ExecutorSettings(autopilot=True, address="h:1")) == "ray"
+    assert choose_executor(ExecutorSettings(autopilot=True, gpu=1)) == "ray"
+    assert choose_executor(ExecutorSettings(executor="local")) == "local"
+    with pytest.raises(ValueError, match="local pool cannot run a scheduler"):
+        choose_executor(ExecutorSettings(executor="local", scheduler={"kind": "asha"}))
