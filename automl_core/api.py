@@ -88,6 +88,7 @@ def run(
     )
     data = load_data(data, d)
     cfg, X, y, info = prepare_experiment(data, d)
+    from .configured import ConfiguredSearch
     from .lifecycle import Experiment, run_experiment
 
     if d["autopilot"]:
@@ -97,7 +98,7 @@ def run(
         exp = Experiment(cfg, X, y, info, Deadline(budget, started), autopilot=True, trials=trials)
         return run_experiment(exp, AutopilotSearch, show_progress=show_progress)
     exp = Experiment(cfg, X, y, info, Deadline(cfg.budget.time_s, started))
-    return run_experiment(exp, show_progress=show_progress)
+    return run_experiment(exp, ConfiguredSearch, show_progress=show_progress)
 
 
 def tune(

@@ -85,12 +85,16 @@ def compare(
     """Run ``ac.run`` once per strategy with the same config, budget and seed.
 
     The same seed gives the same folds (and the same per-trial model seeds), so the scores
-    differ only by what each strategy chose to try.
+    differ only by what each strategy chose to try. Ray (embedded, or the cluster at
+    ``address``) is started before the first strategy's clock starts, so no strategy's
+    ``wall_s`` carries its start-up.
     """
     import pandas as pd
 
     from .api import run
+    from .runner.session import ensure_ray
 
+    ensure_ray(run_kwargs.get("address"), preload="tables")
     results: dict[str, Results] = {}
     for s in strategies:
         name = s if isinstance(s, str) else (s.get("kind") if isinstance(s, dict) else s.kind)

@@ -73,7 +73,8 @@ def resume(
 
 def _resume_run(saved, d, journal, lock, deadline, address, show_progress):
     from .config import parse_config
-    from .lifecycle import ConfiguredSearch, Experiment, run_experiment
+    from .configured import ConfiguredSearch
+    from .lifecycle import Experiment, run_experiment
 
     update: dict[str, Any] = {"results_dir": str(d)}  # the folder may have moved
     if address is not None:

@@ -225,7 +225,7 @@ def test_default_run_keeps_the_budget_and_beats_the_baseline(cancer_small):
 
 
 def test_only_a_time_budget_or_strategy_auto_picks_the_autopilot():
-    from automl_core.api import _wants_autopilot
+    from automl_core.prepare import _wants_autopilot
 
     assert _wants_autopilot({}, None, None, None, 60)  # run(df, target="y", time_budget_s=60)
     assert _wants_autopilot({}, "auto", None, 20, None)

@@ -123,6 +123,8 @@ def test_an_infinite_score_is_named_as_such(tmp_path):
 def test_which_executor_runs_is_one_rule():
     assert choose_executor(ExecutorSettings()) == "ray"  # a configured run or ac.tune
     assert choose_executor(ExecutorSettings(autopilot=True)) == "local"
+    none = {"kind": "none"}  # a config's default scheduler table
+    assert choose_executor(ExecutorSettings(autopilot=True, scheduler=none)) == "local"
     assert choose_executor(ExecutorSettings(autopilot=True, address="h:1")) == "ray"
     assert choose_executor(ExecutorSettings(autopilot=True, gpu=1)) == "ray"
     assert choose_executor(ExecutorSettings(executor="local")) == "local"

@@ -12,8 +12,9 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits  # noqa: E402
 
+from ..configured import executor_settings
 from ..experiment import resolve  # noqa: E402
-from ..lifecycle import Search, executor_settings
+from ..lifecycle import Search
 from ..pipeline import build_pipeline  # noqa: E402
 from ..results import Results
 from ..seeds import derive_seed

@@ -163,6 +163,33 @@ class _SigintHandler:
         return False
 
 
+def _tuner(trainable, searcher, stopper, scheduler, concurrent: int, storage: str, key: str):
+    from ray import tune
+
+    from .schedulers import make_scheduler
+
+    return tune.Tuner(
+        trainable,
+        tune_config=tune.TuneConfig(
+            search_alg=searcher,
+            scheduler=make_scheduler(scheduler, searcher.engine.mode),
+            num_samples=-1,  # the engine says when it is done (retries re-use trial ids)
+            reuse_actors=True,
+            max_concurrent_trials=concurrent,
+        ),
+        run_config=tune.RunConfig(
+            name=f"automl_{key[:8]}",
+            storage_path=os.path.abspath(storage),
+            verbose=0,
+            stop=stopper,
+            callbacks=_callbacks(searcher),
+            checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=False),
+            # retries are the engine's: Ray Tune's would also re-run timeouts and OOM kills
+            failure_config=tune.FailureConfig(max_failures=0),
+        ),
+    )
+
+
 def _needs_preflight(nodes: Sequence[Any]) -> bool:
     """Not on the one-node Ray this process started: its workers run this very interpreter."""
     here = embedded_node_id()
@@ -200,8 +227,6 @@ def run_on_ray(
     ray = ensure_ray(address, preload=preload)
     from ray import tune
 
-    from .schedulers import make_scheduler
-
     memory = float(engine.memory_mb) * 2**20 if engine.memory_mb else 0.0
     nodes = check_resources(ray, cpu, gpu, memory)
     engine.recorder.node_names = {n.node_id: n.label for n in nodes}
@@ -229,26 +254,7 @@ def run_on_ray(
     stopper = _stopper(engine)
     # Ray Tune's own experiment folder: ours is the journal, so a temporary one is removed
     storage = storage_dir or tempfile.mkdtemp(prefix="automl_ray_")
-    tuner = tune.Tuner(
-        trainable,
-        tune_config=tune.TuneConfig(
-            search_alg=searcher,
-            scheduler=make_scheduler(scheduler, engine.mode),
-            num_samples=-1,  # the engine says when it is done (retries re-use trial ids)
-            reuse_actors=True,
-            max_concurrent_trials=concurrent,
-        ),
-        run_config=tune.RunConfig(
-            name=f"automl_{key[:8]}",
-            storage_path=os.path.abspath(storage),
-            verbose=0,
-            stop=stopper,
-            callbacks=_callbacks(searcher),
-            checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=False),
-            # retries are the engine's: Ray Tune's would also re-run timeouts and OOM kills
-            failure_config=tune.FailureConfig(max_failures=0),
-        ),
-    )
+    tuner = _tuner(trainable, searcher, stopper, scheduler, concurrent, storage, key)
     end: str | None = None
     # Ray Tune logs "Trials did not complete" at ERROR for every crashed or cut-short trial:
     # our rows already say what happened to each

@@ -45,7 +45,7 @@ def choose_executor(s: ExecutorSettings) -> str:
     needs_ray = [
         why
         for why, yes in (
-            ("a scheduler", s.scheduler is not None),
+            ("a scheduler", _has_scheduler(s.scheduler)),
             ("GPUs", bool(s.gpu)),
             ("a cluster address", s.address is not None),
         )
@@ -61,6 +61,18 @@ def choose_executor(s: ExecutorSettings) -> str:
     if s.executor == "ray" or needs_ray or not s.autopilot:
         return "ray"
     return "local"
+
+
+def _has_scheduler(scheduler: Any) -> bool:
+    """A scheduler config, dict or kind other than "none"."""
+    if scheduler is None:
+        return False
+    kind = (
+        scheduler.get("kind")
+        if isinstance(scheduler, dict)
+        else getattr(scheduler, "kind", scheduler)
+    )
+    return kind not in (None, "none")
 
 
 def cpu_count() -> int:
