@@ -26,9 +26,8 @@ class ConfiguredSearch(Search):
         self.space = build_space(exp.cfg)
         self.folds = None
 
-    def search(self, X, y, journal, progress, on_trial) -> Recorder:
+    def prepare(self, X, y) -> None:
         from .evaluate import make_folds
-        from .objective import PipelineObjective
 
         cfg = self.exp.cfg
         self.folds = make_folds(
@@ -39,6 +38,11 @@ class ConfiguredSearch(Search):
             cfg.cv.stratified,
             derive_seed(cfg.seed, "folds"),
         )
+
+    def search(self, X, y, journal, progress, on_trial) -> Recorder:
+        from .objective import PipelineObjective
+
+        cfg = self.exp.cfg
         strategy = cfg.strategy.build(self.space, self.exp.mode, derive_seed(cfg.seed, "strategy"))
         engine = TrialEngine(
             strategy,

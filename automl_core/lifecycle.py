@@ -70,6 +70,9 @@ class Search:
         self.exp = exp
         self.space: Any = None
 
+    def prepare(self, X, y) -> None:
+        """Everything that can refuse the data (folds, plans), before the folder is touched."""
+
     def search(self, X, y, journal: Journal | None, progress, on_trial) -> Recorder:
         raise NotImplementedError
 
@@ -162,13 +165,14 @@ def run_experiment(
     (:class:`~automl_core.configured.ConfiguredSearch` or the autopilot's); ``journal`` (and its folder's held ``lock``) continue a run (``ac.resume``). Ctrl-C keeps what finished and raises
     :class:`~automl_core.trials.journal.ExperimentInterrupted`."""
     cfg = exp.cfg
-    if cfg.results_dir and lock is None:
-        lock = FolderLock(cfg.results_dir).acquire()
     try:
-        if journal is None and cfg.results_dir:
-            journal = start_journal(exp)
         search = search_cls(exp)
         X, y, X_test, y_test = split_test(exp)
+        search.prepare(X, y)  # a table too small for its folds is refused here, folder untouched
+        if cfg.results_dir and lock is None:
+            lock = FolderLock(cfg.results_dir).acquire()
+        if journal is None and cfg.results_dir:
+            journal = start_journal(exp)
         loggers = logger_hub(cfg)
         if loggers:
             loggers.start(

@@ -28,6 +28,7 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    model_serializer,
     model_validator,
 )
 
@@ -45,6 +46,11 @@ __all__ = [
 
 class _Primitive(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @model_serializer(mode="wrap")
+    def _no_none(self, handler):
+        # TOML has no null: an option left unset (grid_points) is left out of every dump
+        return {k: v for k, v in handler(self).items() if v is not None}
 
 
 class Float(_Primitive):

@@ -78,19 +78,28 @@ class AutopilotSearch(Search):
             warm_up(self.workers)  # workers import while the driver plans
         self.stuck = False
 
-    def search(self, X, y, journal, progress, on_trial):
+    def prepare(self, X, y) -> None:
         from ..evaluate import make_folds
-        from ..experiment import build_space
-        from ..trials.progress import Progress
 
         exp, cfg = self.exp, self.exp.cfg
         self.plan = plan = make_plan(len(X), X.shape[1], exp.deadline.budget_s)
         self.Xs, self.ys = _subsample(
             X, y, plan.search_rows, cfg.task, derive_seed(cfg.seed, "subsample")
         )
-        folds = make_folds(
-            self.ys, cfg.task, plan.folds, True, None, derive_seed(cfg.seed, "folds")
+        self.folds = make_folds(
+            self.ys,
+            cfg.task,
+            _small_table_folds(plan.folds, self.ys, cfg.task),
+            True,
+            None,
+            derive_seed(cfg.seed, "folds"),
         )
+
+    def search(self, X, y, journal, progress, on_trial):
+        from ..experiment import build_space
+        from ..trials.progress import Progress
+
+        exp, cfg, plan, folds = self.exp, self.exp.cfg, self.plan, self.folds
         self.space = space = build_space(cfg)
         labels = set(space.dim("model").domain.values) if "model" in space.names else set()
         self.starts = [
@@ -153,6 +162,7 @@ class AutopilotSearch(Search):
         exp = self.exp
         auto: dict[str, Any] = {
             **self.plan.as_dict(),
+            "folds": len(self.folds),  # fewer than planned on a table too small for them
             "search_done_s": round(self.search_done - exp.deadline.started, 2),
             "trials": len(recorder.done()),
         }
@@ -223,6 +233,16 @@ class AutopilotSearch(Search):
             return fit_all(pipes, Xf, yf, self.workers)
         with threadpool_limits(1):  # see local_pool.fit_all
             return [p.fit(Xf, yf) for p in pipes]
+
+
+def _small_table_folds(folds: int, y, task: str) -> int:
+    """The plan's folds, fewer on a table too small for them (2 at the least): a regression
+    needs 2 validation rows per fold, a classification one row of each class."""
+    if task == "classification":
+        most = int(y.value_counts().min())
+    else:
+        most = len(y) // 2
+    return max(2, min(folds, most))
 
 
 def _fit_time(rec, folds: int) -> float:
