@@ -1,0 +1,10 @@
+"""``python -m automl_core``: the ``automl`` command line (:mod:`automl_core.cli`)."""
+
+from __future__ import annotations
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
