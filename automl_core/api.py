@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from .config import ConfigError, ExperimentConfig
-from .datacheck import read_table  # re-exported: ac.read_table
+from .datareader import read_table  # re-exported: ac.read_table
 from .prepare import _strategy_dict, experiment_dict, load_data, prepare_experiment
 from .results import Results
 from .space import SearchSpace

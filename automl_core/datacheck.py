@@ -17,6 +17,8 @@ What each problem gets (the choices where a problem could go either way are mark
 - a category at predict time never seen in training: not a table problem; ``one_hot`` and
   ``ordinal`` encode it safely (see :mod:`automl_core.cleaning.encode`).
 - non-string column names: turned into strings (``info["columns_renamed_to_text"]``).
+
+Reading a file (:func:`automl_core.datareader.read_table`) fails the same way, naming the file.
 """
 
 from __future__ import annotations
@@ -27,7 +29,13 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as pdt
 
-__all__ = ["DataError", "validate_table", "validate_features", "infer_task", "GAP_MARKERS"]
+__all__ = [
+    "DataError",
+    "validate_table",
+    "validate_features",
+    "infer_task",
+    "GAP_MARKERS",
+]
 
 #: text that means "no value" in exported tables (compared lower-cased, stripped)
 GAP_MARKERS = frozenset({"", "na", "n/a", "nan", "null", "none", "?", "-", "--", "missing", "#n/a"})
@@ -174,11 +182,22 @@ def validate_table(df: pd.DataFrame, target: str, task: str | None = None):
     return X, y, task, info
 
 
-def validate_features(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+def validate_features(
+    df: pd.DataFrame, columns: list[str], numeric: list[str] | None = None
+) -> pd.DataFrame:
     """Check a predict-time table against the training ``columns``; apply the same fixes.
 
-    Missing columns are a :class:`DataError` naming them; extra columns are ignored. Text in a
-    numeric-looking column, gap markers and infinities are handled as in :func:`validate_table`.
+    Returns the ``columns`` of ``df``, in the training order (a table with its columns in
+    another order is matched by name). Missing columns are a :class:`DataError` naming them
+    (and naming the extra columns, which may be the same columns renamed); extra columns are
+    left out. Infinities become gaps, as :func:`validate_table` does to the training table
+    (the fitted pipeline then imputes them like any gap). Gap markers and text in a
+    numeric-looking column are handled as in :func:`validate_table`.
+
+    ``numeric``: the training columns that held numbers (the fitted pipeline records them).
+    When given, only those columns are read as numbers (a text column whose values happen to
+    look numeric here stays text), and one of them holding text that is not a number is a
+    :class:`DataError` naming the column, the value and its row.
     """
     if not isinstance(df, pd.DataFrame):
         raise DataError(f"expected a pandas DataFrame, got {type(df).__name__}")
@@ -186,17 +205,48 @@ def validate_features(df: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
         df = df.set_axis([str(c) for c in df.columns], axis=1)
     missing = [c for c in columns if c not in df.columns]
     if missing:
-        raise DataError(f"columns {missing} were in the training table and are missing here")
-    X = df[list(columns)]
+        extra = [c for c in df.columns if c not in set(columns)]
+        hint = f" (columns not seen in training: {extra})" if extra else ""
+        raise DataError(f"columns {missing} were in the training table and are missing here{hint}")
+    dup = sorted({c for c in df.columns[df.columns.duplicated()] if c in set(columns)})
+    if dup:
+        raise DataError(f"column names appear more than once: {dup}; rename them")
+    X = df if list(df.columns) == list(columns) else df[list(columns)]
     info: dict[str, Any] = {}
     changed = {}
-    for c in X.columns:
-        if _text_values(X[c]) and X[c].notna().any():
-            numbers = _as_numbers(X[c], c, info)
+    as_numbers = set(columns) if numeric is None else set(numeric)
+    # numpy float columns are checked for infinities a block at a time (one vectorised pass,
+    # the copy bounded): per column, on a wide table, the checks cost more than the prediction
+    floats = [i for i, dt in enumerate(X.dtypes) if isinstance(dt, np.dtype) and dt.kind == "f"]
+    step = max(1, (1 << 22) // max(1, len(X)))
+    for start in range(0, len(floats), step):
+        positions = floats[start : start + step]
+        hit = np.isinf(X.iloc[:, positions].to_numpy()).any(axis=0)
+        for j in np.flatnonzero(hit):
+            col = X.iloc[:, positions[j]]
+            changed[col.name] = col.mask(np.isinf(col.to_numpy()))  # a gap, same dtype
+    for c, dtype in X.dtypes.items():
+        if isinstance(dtype, np.dtype) and dtype.kind in "fiub":
+            continue  # done above, or always finite
+        col = X[c]
+        if _text_values(col) and c in as_numbers and col.notna().any():
+            numbers = _as_numbers(col, c, info)
+            if numbers is None and numeric is not None:
+                text = col.dropna().astype(str).str.strip()
+                words = text[~text.str.lower().isin(GAP_MARKERS)]
+                if len(words):
+                    raise DataError(
+                        f"column {c!r} held numbers in the training table but holds text "
+                        f"here: {words.iloc[0]!r} at row {words.index[0]!r}"
+                    )
+                numbers = pd.Series(np.nan, index=col.index, name=c)  # only gap markers
             if numbers is not None:
                 changed[c] = numbers
-        elif pdt.is_float_dtype(X[c]) and np.isinf(X[c].to_numpy()).any():
-            changed[c] = X[c].replace([np.inf, -np.inf], np.nan)
+        elif pdt.is_float_dtype(col):  # a nullable Float64 column
+            arr = col.to_numpy(dtype=np.float64, na_value=np.nan)
+            inf = np.isinf(arr)
+            if inf.any():
+                changed[c] = col.mask(inf)
     if changed:
         X = X.copy(deep=False)
         for c, values in changed.items():

@@ -5,7 +5,16 @@ only stores its arguments (so ``clone``, ``get_params``/``set_params`` and grid 
 them work), everything learned ends in ``_``. ``fit`` calls :func:`automl_core.api.run` on a
 table built from ``X`` and ``y``, then keeps the refit best pipeline; ``predict`` and friends
 delegate to it. They work in ``cross_val_score`` (an experiment per fold) and as the last step
-of a ``Pipeline``.
+of a ``Pipeline``, and pass scikit-learn's ``check_estimator`` suite (less the checks listed
+with their reason in ``tests/test_sklearn_checks.py``).
+
+What ``fit`` and ``predict`` accept: a DataFrame (text, category, boolean and date columns
+are cleaned by the search's cleaners) or a 2-d array; gaps (NaN) and infinities (turned into
+gaps, as :func:`automl_core.datacheck.validate_table` does) are fine, so the tags say
+``allow_nan``. Sparse input is refused with a message saying so. At predict time a DataFrame
+fitted with column names is matched by name: extra columns are left out, the order does not
+matter, a missing column is a :class:`~automl_core.datacheck.DataError` naming it. An array (or
+a DataFrame when fit had no column names) must have the fitted number of columns.
 
 Security: the fitted estimators (and ``best_pipeline_``) save with ``joblib.dump`` and load
 with ``joblib.load``, and loading a pickle runs code from the file. Only load files you trust.
@@ -18,28 +27,40 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
+
+from .datacheck import validate_features
 
 __all__ = ["AutoMLClassifier", "AutoMLRegressor"]
 
 
-def _as_frame(X: Any, columns: list[str] | None = None) -> pd.DataFrame:
-    """``X`` as a DataFrame with string column names (``x0, x1, ...`` for arrays)."""
+def _as_frame(X: Any, columns: list[str] | None = None, who: str = "AutoML") -> pd.DataFrame:
+    """``X`` as a DataFrame with string column names (``x0, x1, ...`` for arrays).
+
+    Arrays go through scikit-learn's ``check_array`` (its messages for 1-d, empty and complex
+    input); columns of an object array that hold only numbers become numbers. Sparse input is
+    refused: the cleaners work on dense columns.
+    """
     if isinstance(X, pd.DataFrame):
-        out = X.copy()
-        out.columns = [str(c) for c in out.columns]
+        out = X
+        if not all(isinstance(c, str) for c in X.columns):
+            out = X.set_axis([str(c) for c in X.columns], axis=1)
         if len(set(out.columns)) != out.shape[1]:
             raise ValueError("X has columns whose names are equal once made strings")
         return out
-    arr = np.asarray(X)
-    if arr.ndim == 1:
-        raise ValueError("expected a 2-d X (rows x features); reshape a single feature to (-1, 1)")
-    if arr.ndim != 2:
-        raise ValueError(f"expected a 2-d X, got {arr.ndim} dimensions")
+    if sparse.issparse(X):
+        raise TypeError(
+            f"{who}: sparse input is not supported (the cleaners work on dense columns); "
+            "pass X.toarray() or a DataFrame"
+        )
+    arr = check_array(X, dtype=None, ensure_all_finite=False, estimator=who)
     names = columns or [f"x{i}" for i in range(arr.shape[1])]
-    return pd.DataFrame(arr, columns=names)
+    frame = pd.DataFrame(arr, columns=names, copy=False)
+    return frame.infer_objects() if arr.dtype == object else frame
 
 
 def _target_name(columns) -> str:
@@ -61,6 +82,8 @@ def _pipeline_has(attr: str):
 
 class _AutoMLBase(BaseEstimator):
     _task: str = ""
+    #: an estimator saved before ``executor`` existed loads with the default (get_params works)
+    executor: str = "auto"
 
     def __init__(
         self,
@@ -78,6 +101,7 @@ class _AutoMLBase(BaseEstimator):
         gpu: float | None = None,
         results_dir: str | None = None,
         address: str | None = None,
+        executor: str = "auto",
         show_progress: bool = False,
     ):
         # scikit-learn rule: store the arguments untouched; checking happens in fit
@@ -94,16 +118,36 @@ class _AutoMLBase(BaseEstimator):
         self.gpu = gpu
         self.results_dir = results_dir
         self.address = address
+        self.executor = executor
         self.show_progress = show_progress
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # true of the search's cleaning: gaps are imputed, infinities become gaps (datacheck),
+        # text columns are encoded
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        return tags
+
+    def _check_target(self, y: np.ndarray) -> np.ndarray:
+        """``y`` as the task reads it; refuses a target it cannot learn from."""
+        return y
 
     def fit(self, X: Any, y: Any):
         """Run the experiment on ``X``, ``y`` and keep the refit best pipeline."""
         from .api import run
 
-        frame = _as_frame(X)
+        name = type(self).__name__
+        frame = _as_frame(X, who=name)
         y = column_or_1d(y, warn=True)
         if len(y) != len(frame):
             raise ValueError(f"X has {len(frame)} rows but y has {len(y)}")
+        if len(frame) == 1:
+            raise ValueError(
+                f"{name} was given 1 sample; the search cross-validates its pipelines, so it "
+                "needs several samples (at least one per fold, and per class)"
+            )
+        y = self._check_target(y)
         target = _target_name(frame.columns)
         data = frame.reset_index(drop=True).assign(**{target: np.asarray(y)})
         results = run(
@@ -124,6 +168,8 @@ class _AutoMLBase(BaseEstimator):
             results_dir=self.results_dir,
             address=self.address,
             show_progress=self.show_progress,
+            # the one resources field run() takes only through a config
+            config={"resources": {"executor": self.executor}},
         )
         if results.best_pipeline is None:
             errors = results.table["error"].dropna() if "error" in results.table else []
@@ -136,23 +182,30 @@ class _AutoMLBase(BaseEstimator):
         self.n_features_in_ = frame.shape[1]
         if isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns):
             self.feature_names_in_ = np.asarray(frame.columns, dtype=object)
+        else:
+            self.__dict__.pop("feature_names_in_", None)  # refitted without names
         self._columns = list(frame.columns)
         return self
 
     def _frame(self, X: Any) -> pd.DataFrame:
+        """The rows to predict on, checked against what ``fit`` saw.
+
+        A DataFrame, when fit had column names, is matched by name (extra columns left out,
+        any order, a missing column a ``DataError`` naming it); anything else by position, with
+        the fitted number of columns. Infinities become gaps as in training. Text in numeric
+        columns is left to the best pipeline, which knows which columns held numbers.
+        """
         check_is_fitted(self, "best_pipeline_")
-        frame = _as_frame(X, self._columns if not isinstance(X, pd.DataFrame) else None)
+        name = type(self).__name__
+        if isinstance(X, pd.DataFrame) and hasattr(self, "feature_names_in_"):
+            return validate_features(X, self._columns, numeric=[])
+        frame = X if isinstance(X, pd.DataFrame) else _as_frame(X, who=name)
         if frame.shape[1] != self.n_features_in_:
             raise ValueError(
-                f"X has {frame.shape[1]} features, but {type(self).__name__} was fitted with "
-                f"{self.n_features_in_}"
+                f"X has {frame.shape[1]} features, but {name} is expecting "
+                f"{self.n_features_in_} features as input"
             )
-        if isinstance(X, pd.DataFrame) and list(frame.columns) != self._columns:
-            missing = sorted(set(self._columns) - set(frame.columns))
-            if missing:
-                raise ValueError(f"X lacks the columns seen in fit: {missing}")
-            frame = frame[self._columns]
-        return frame
+        return validate_features(frame.set_axis(self._columns, axis=1), self._columns, numeric=[])
 
     def predict(self, X: Any) -> np.ndarray:
         """Predictions of the refit best pipeline."""
@@ -175,7 +228,10 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
     Parameters are those of :func:`automl_core.run` (``trials``, ``time_budget_s``,
     ``strategy``, ``models``, ``cleaners``, ``metric`` (default accuracy), ``folds``,
     ``test_size``, ``seed``, ``cpu``, ``gpu``, ``results_dir``, ``address``,
-    ``show_progress``); the task is always classification.
+    ``show_progress``) and ``executor`` (the config's ``[resources] executor``: ``"auto"``,
+    ``"ray"``, or ``"local"``, the warm local process pool, whose trials start in milliseconds
+    where Ray Tune starts actors per run; one machine only); the task is always
+    classification.
 
     Attributes after ``fit``: ``best_pipeline_`` (refit on all of ``X``), ``results_`` (the
     run's :class:`~automl_core.Results`: table, plots, report), ``best_params_``,
@@ -187,6 +243,19 @@ class AutoMLClassifier(ClassifierMixin, _AutoMLBase):
     """
 
     _task = "classification"
+
+    def _check_target(self, y: np.ndarray) -> np.ndarray:
+        # rows without a target are dropped by the run (datacheck): judge the others
+        known = y[~pd.isna(y)] if y.dtype.kind in "fcO" else y
+        check_classification_targets(known)  # "Unknown label type: continuous..."
+        classes = pd.unique(known)
+        if len(classes) < 2:
+            found = f"only one class: {classes[0]!r}" if len(classes) else "no class at all"
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in the data, but "
+                f"the data contains {found}"
+            )
+        return y
 
     def fit(self, X: Any, y: Any):
         super().fit(X, y)
@@ -212,8 +281,8 @@ class AutoMLRegressor(RegressorMixin, _AutoMLBase):
 
     Parameters are those of :func:`automl_core.run` (``trials``, ``time_budget_s``,
     ``strategy``, ``models``, ``cleaners``, ``metric`` (default r2), ``folds``, ``test_size``,
-    ``seed``, ``cpu``, ``gpu``, ``results_dir``, ``address``, ``show_progress``); the task
-    is always regression.
+    ``seed``, ``cpu``, ``gpu``, ``results_dir``, ``address``, ``show_progress``) and
+    ``executor`` (see :class:`AutoMLClassifier`); the task is always regression.
 
     Attributes after ``fit``: ``best_pipeline_`` (refit on all of ``X``), ``results_`` (the
     run's :class:`~automl_core.Results`), ``best_params_``, ``best_score_`` (cross-validated),
@@ -224,3 +293,11 @@ class AutoMLRegressor(RegressorMixin, _AutoMLBase):
     """
 
     _task = "regression"
+
+    def _check_target(self, y: np.ndarray) -> np.ndarray:
+        if y.dtype.kind != "O":
+            return y
+        try:  # numbers held as Python objects are numbers (scikit-learn's rule)
+            return y.astype(np.float64)
+        except (TypeError, ValueError):
+            return y  # text: the run's datacheck says the target is not numeric

@@ -21,7 +21,8 @@ from .config import (
     parse_config,
     read_auto_strategy,
 )
-from .datacheck import DataError, read_table, validate_table
+from .datacheck import DataError, validate_table
+from .datareader import read_table
 from .metrics import default_metric
 
 __all__ = ["experiment_dict", "load_data", "prepare_experiment"]

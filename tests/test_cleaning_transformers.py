@@ -238,3 +238,86 @@ def test_numeric_guard_names_the_columns():
         NumericGuard().fit(pd.DataFrame({"a": [NAN], "b": [1]}))
     with pytest.raises(ValueError, match=r"\['a'\].*infinite"):
         NumericGuard().fit(pd.DataFrame({"a": [np.inf]}))
+
+
+MIXED = pd.DataFrame(
+    {
+        "a": [1.0, NAN, 3.0, 4.0, 5.0, 6.0],
+        "c": ["x", "y", None, "x", "y", "x"],
+        "day": ["2024-01-01", "2024-02-03", "2024-03-05", "2024-04-07", "2024-05-09", None],
+        "const": 1,
+    }
+)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Imputer(add_indicator=True),
+        OneHotEncoder,
+        lambda: OneHotEncoder(drop_first=True, min_frequency=0.4),
+        OrdinalEncoder,
+        Scaler,
+        OutlierClipper,
+        DropColumns,
+        lambda: DatetimeFeatures(columns=("day",), cyclical=True),
+    ],
+    ids=lambda m: repr(m()),
+)
+def test_feature_names_out_are_the_transformed_columns(make):
+    t = make().fit(MIXED)
+    out = t.transform(MIXED)
+    names = t.get_feature_names_out()
+    assert list(names) == list(out.columns) and names.dtype == object
+    assert t.n_features_in_ == 4 and list(t.feature_names_in_) == list(MIXED.columns)
+    # set_output("pandas") (scikit-learn's wrapper) gives the same table
+    pd.testing.assert_frame_equal(
+        make().set_output(transform="pandas").fit(MIXED).transform(MIXED), out
+    )
+
+
+def test_feature_names_out_follow_given_input_names():
+    arr = MIXED[["a", "c"]].to_numpy()
+    imp = Imputer(add_indicator=True).fit(arr)  # an array: columns "0", "1"
+    assert not hasattr(imp, "feature_names_in_")
+    assert list(imp.get_feature_names_out()) == ["0", "1", "0__missing", "1__missing"]
+    assert list(imp.get_feature_names_out(["a", "c"])) == ["a", "c", "a__missing", "c__missing"]
+    with pytest.raises(ValueError, match="input_features is not equal to feature_names_in_"):
+        Imputer().fit(MIXED).get_feature_names_out(["a", "b", "c", "d"])
+
+
+def test_transform_matches_columns_by_name():
+    imp = Imputer().fit(MIXED)
+    shuffled = MIXED[["const", "day", "c", "a"]].assign(extra=0)
+    out = imp.transform(shuffled)
+    assert list(out.columns) == list(MIXED.columns)  # fitted order, extra left out
+    pd.testing.assert_frame_equal(out, imp.transform(MIXED))
+    with pytest.raises(ValueError, match=r"columns missing at transform .*\['c'\]"):
+        imp.transform(MIXED.drop(columns="c"))
+    # an array is positional: the fitted number of columns, scikit-learn's message otherwise
+    sc = Scaler().fit(MIXED[["a", "const"]].to_numpy())
+    with pytest.raises(ValueError, match="X has 1 features, but Scaler is expecting 2"):
+        sc.transform(np.ones((3, 1)))
+    with pytest.raises(ValueError, match="Reshape your data"):
+        sc.transform(np.ones(2))
+
+
+def test_object_arrays_of_numbers_are_numbers():
+    X = np.array([[1, "a"], [NAN, "b"], [3, "a"]], dtype=object)
+    out = Imputer().fit(X).transform(X)
+    assert out["0"].dtype == np.float64 and out["0"].tolist() == [1.0, 2.0, 3.0]
+    assert out["1"].tolist() == ["a", "b", "a"]
+
+
+def test_image_cleaners_name_their_pixel_columns():
+    from automl_core.cleaning import ImageGrayscale, ImageNormalize, ImageResize
+
+    images = np.random.default_rng(0).integers(0, 255, size=(2, 5, 6, 3), dtype=np.uint8)
+    for t, shape in [
+        (ImageResize(height=3, width=4), (3, 4, 3)),
+        (ImageGrayscale(), (5, 6, 1)),
+        (ImageNormalize(), (5, 6, 3)),
+    ]:
+        out = t.fit(images).transform(images)
+        assert list(t.get_feature_names_out()) == list(out.columns)
+        assert out.shape[1] == int(np.prod(shape))

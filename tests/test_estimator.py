@@ -17,6 +17,7 @@ from sklearn.preprocessing import StandardScaler
 
 import automl_core as ac
 from automl_core import AutoMLClassifier, AutoMLRegressor
+from automl_core.datacheck import DataError
 from automl_core.estimator import _as_frame
 
 pytestmark = pytest.mark.usefixtures("ray_session")
@@ -92,8 +93,11 @@ def test_regressor_on_a_dataframe_keeps_feature_names(tmp_path):
     assert est.score(X, y) > 0.3
     # columns in another order are put back in the order seen in fit
     assert np.allclose(est.predict(X[X.columns[::-1]]), est.predict(X))
-    with pytest.raises(ValueError, match="features"):
+    # a missing column is a DataError naming it (tests/test_harden_predict.py has the rest)
+    with pytest.raises(DataError, match=r"columns \['bp', 's1'.*missing here"):
         est.predict(X.iloc[:, :3])
+    with pytest.raises(ValueError, match="X has 3 features, but AutoMLRegressor is expecting 10"):
+        est.predict(X.to_numpy()[:, :3])
     assert not hasattr(est, "predict_proba")
     est2 = joblib.load(joblib.dump(est, tmp_path / "reg.joblib")[0])
     assert np.allclose(est2.predict(X), est.predict(X))

@@ -16,7 +16,8 @@ import pytest
 from sklearn.datasets import load_iris
 
 import automl_core as ac
-from automl_core.datacheck import DataError, read_table
+from automl_core.datacheck import DataError
+from automl_core.datareader import read_table
 from automl_core.evaluate import make_folds, split_rows
 
 

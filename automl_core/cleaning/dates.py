@@ -153,6 +153,10 @@ class DatetimeFeatures(FrameTransformer):
                 out[name] = v
         return out
 
+    def _names_out(self, rename: dict[str, str]) -> list[str]:
+        kept = [rename[c] for c in self.columns_in_ if c not in self.units_]
+        return kept + [f"{rename[c]}_{name}" for c in self.units_ for name in self.features_[c]]
+
     def transform(self, X):
         X = self._start_transform(X)
         if not self.units_:

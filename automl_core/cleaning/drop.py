@@ -92,6 +92,9 @@ class DropColumns(FrameTransformer):
         self.dropped_ = dropped
         return self
 
+    def _names_out(self, rename: dict[str, str]) -> list[str]:
+        return [rename[c] for c in self.columns_in_ if c not in self.dropped_]
+
     def transform(self, X):
         X = self._start_transform(X)
         if not self.dropped_:

@@ -76,6 +76,12 @@ class OneHotEncoder(FrameTransformer):
         ]
         return self
 
+    def _names_out(self, rename: dict[str, str]) -> list[str]:
+        kept = [rename[c] for c in self.columns_in_ if c not in self.categories_]
+        encoded = [f"{rename[c]}={v}" for c, cats in self.categories_.items() for v in cats]
+        other = [f"{rename[c]}={OTHER}" for c, other in self.other_.items() if other]
+        return kept + encoded + other  # the order of feature_names_ (see fit)
+
     def transform(self, X):
         X = self._start_transform(X)
         if not self.categories_:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .base import FrameTransformer, as_frame
+from .base import FrameTransformer
 from .columns import categorical_columns
 
 __all__ = ["NumericGuard"]
@@ -22,13 +22,21 @@ class NumericGuard(FrameTransformer):
     Checks column by column, so no float64 copy of the whole table is made.
     """
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # what it lets through: numbers only, no gap, no infinity (the base says gaps and text
+        # are fine for the cleaners; here they are the error)
+        tags.input_tags.allow_nan = False
+        tags.input_tags.string = False
+        return tags
+
     def fit(self, X, y=None):
         X = self._start_fit(X)
         self._check(X)
         return self
 
     def transform(self, X):
-        X = as_frame(X)
+        X = self._start_transform(X)
         self._check(X)
         return X
 
@@ -68,9 +76,11 @@ class NumericGuard(FrameTransformer):
             if not np.isfinite(arr).all():
                 (gaps if np.isnan(arr).any() else infinite).append(X.columns[i])
         if gaps:
-            raise ValueError(f"columns {gaps} still have missing values; add an impute cleaner")
+            raise ValueError(
+                f"columns {gaps} still have missing values (NaN); add an impute cleaner"
+            )
         if infinite:
             raise ValueError(
-                f"columns {infinite} hold infinite values; validate the table with "
+                f"columns {infinite} hold infinite values (inf); validate the table with "
                 "automl_core.datacheck.validate_table (it turns them into gaps) and impute"
             )

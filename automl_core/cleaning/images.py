@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sklearn.utils.validation import check_is_fitted
 
 from .base import FrameTransformer
 from .columns import is_text
@@ -181,11 +182,24 @@ class _ImageTransformer(FrameTransformer):
         pass
 
     def transform(self, X):
+        check_is_fitted(self, "shape_in_")
         images, index = self._images(X)
         return images_to_frame(self._transform_images(images), index=index)
 
     def _transform_images(self, images: np.ndarray) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
+
+    def _shape_out(self) -> tuple[int, int, int]:
+        """(height, width, channels) of the images ``transform`` returns."""
+        return self.shape_in_
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """The pixel columns ``transform`` returns, ``px_<row>_<col>_<channel>`` (they follow
+        from the image shape, whatever the input was: files, arrays or pixel columns)."""
+        check_is_fitted(self, "shape_in_")
+        h, w, ch = self._shape_out()
+        names = [f"px_{i}_{j}_{k}" for i in range(h) for j in range(w) for k in range(ch)]
+        return np.asarray(names, dtype=object)
 
 
 class ImageResize(_ImageTransformer):
@@ -202,9 +216,15 @@ class ImageResize(_ImageTransformer):
     def _transform_images(self, images):
         return resize_images(images, self.height, self.width)
 
+    def _shape_out(self):
+        return (self.height, self.width, self.shape_in_[-1])
+
 
 class ImageGrayscale(_ImageTransformer):
     """Colour to one luminance channel (ITU-R 601: 0.299 R + 0.587 G + 0.114 B)."""
+
+    def _shape_out(self):
+        return (*self.shape_in_[:2], 1)
 
     def _transform_images(self, images):
         if images.shape[-1] == 1:

@@ -103,6 +103,11 @@ class Imputer(FrameTransformer):
         )
         return self
 
+    def _names_out(self, rename: dict[str, str]) -> list[str]:
+        return [rename[c] for c in self.columns_in_] + [
+            f"{rename[c]}__missing" for c in self.indicators_
+        ]
+
     def _fill_numeric(self, arr: np.ndarray, mask: np.ndarray, fallback: float) -> np.ndarray:
         method = self.numeric
         if method in ORDERED_METHODS:

@@ -68,7 +68,7 @@ class Resampler(FrameTransformer):
     ``ratio`` is the smallest class size wanted, as a share of the largest (1.0: balanced).
     ``seed`` fixes the random draws. ``fit_resample(X, y)`` returns the new ``(X, y)`` (a fresh
     index; over-sampled and synthetic rows are appended), used by the pipeline during fit only;
-    ``transform`` returns its input untouched.
+    ``transform`` returns its rows untouched (the fitted columns, as every cleaner does).
     """
 
     def __init__(self, method: str = "smote", ratio: float = 1.0, k_neighbors: int = 5, seed=0):
@@ -82,7 +82,7 @@ class Resampler(FrameTransformer):
         return self
 
     def transform(self, X):
-        return as_frame(X)
+        return self._start_transform(X)
 
     def fit_resample(self, X, y):
         X = self._start_fit(X)
@@ -183,7 +183,7 @@ class ClassWeights(FrameTransformer):
         return self
 
     def transform(self, X):
-        return as_frame(X)
+        return self._start_transform(X)
 
     def _weights(self, counts: np.ndarray, n: int) -> np.ndarray:
         return (n / (len(counts) * counts)) ** self.power
