@@ -177,8 +177,12 @@ class _AutoMLBase(BaseEstimator):
             raise RuntimeError(f"no trial of the AutoML search succeeded{first}")
         self.results_ = results
         self.best_pipeline_ = results.best_pipeline
-        self.best_params_ = dict(results.best.params)
-        self.best_score_ = results.best.score
+        if results.best is not None:
+            self.best_params_ = dict(results.best.params)
+            self.best_score_ = results.best.score
+        else:  # no trial finished within the budget: the fallback model (info["fallback"])
+            self.best_params_ = {"model": results.info.get("fallback", {}).get("model")}
+            self.best_score_ = float("nan")
         self.n_features_in_ = frame.shape[1]
         if isinstance(X, pd.DataFrame) and all(isinstance(c, str) for c in X.columns):
             self.feature_names_in_ = np.asarray(frame.columns, dtype=object)

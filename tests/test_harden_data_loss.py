@@ -153,3 +153,11 @@ def test_a_budget_too_short_for_any_trial_still_returns_a_fitted_model(ray_sessi
     pred = res.best_pipeline.predict(X.head())
     assert len(pred) == 5
     assert isinstance(res.table, pd.DataFrame)
+
+
+def test_an_estimator_with_a_budget_too_short_for_any_trial_still_fits(ray_session):
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    clf = ac.AutoMLClassifier(time_budget_s=0.01, show_progress=False).fit(X, y)
+    assert clf.results_.info["fallback"]["reason"] == "no trial finished within the time budget"
+    assert clf.best_params_["model"] == clf.results_.info["fallback"]["model"]
+    assert len(clf.predict(X.head(3))) == 3
