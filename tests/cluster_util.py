@@ -73,19 +73,19 @@ class Clock:
         self.t = now
 
 
-def start_cluster(*nodes: dict, head_cpus: int = 0):
-    """A head node (no CPUs by default: the driver's node runs no trials) plus ``nodes``."""
+def start_cluster(
+    *nodes: dict, head_cpus: int = 0, system_config: dict | None = FAST_FAILURE_DETECTION
+):
+    """A head node (no CPUs by default: the driver's node runs no trials) plus ``nodes``.
+
+    ``system_config``: the cluster's Ray settings (default: fast failure detection; None:
+    Ray's own defaults, as a real cluster has them)."""
     from ray.cluster_utils import Cluster
 
-    cluster = Cluster(
-        initialize_head=True,
-        connect=False,
-        head_node_args={
-            "num_cpus": head_cpus,
-            "include_dashboard": False,
-            "_system_config": FAST_FAILURE_DETECTION,
-        },
-    )
+    head_args: dict = {"num_cpus": head_cpus, "include_dashboard": False}
+    if system_config:
+        head_args["_system_config"] = system_config
+    cluster = Cluster(initialize_head=True, connect=False, head_node_args=head_args)
     handles = [cluster.add_node(**n) for n in nodes]
     cluster.wait_for_nodes()
     return cluster, handles

@@ -71,11 +71,11 @@ def test_workers_read_the_profile_the_driver_names():
 
 
 def test_the_copied_trial_actor_environment_matches_ray_tunes():
-    """warm.py copies Ray Tune's trial-actor env vars so that prestarting need not import
-    Ray Tune; if a Ray upgrade changes them, prestarted workers would go unused."""
+    """ray_private.py copies Ray Tune's trial-actor env vars so that prestarting need not
+    import Ray Tune; if a Ray upgrade changes them, prestarted workers would go unused."""
     from ray.tune.execution import class_cache
 
-    from automl_core.runner.warm import (
+    from automl_core.runner.ray_private import (
         TUNE_ACTOR_ENV_VARS,
         TUNE_PROPAGATED_ENV_VARS,
         trial_actor_env_vars,

@@ -8,17 +8,28 @@ when ``ensure_ray`` starts the embedded Ray (one worker per CPU) and after each 
 next run's actors find workers that already imported :mod:`.worker_preload`.
 
 Only on the Ray this process started itself (we chose its settings); a cluster's workers are
-its operator's business. Needs ``grpcio`` (a dependency); any failure here is silent: the next
-run then starts its workers itself, as Ray would without us.
+its operator's business. The request and the session directory are Ray's private API, fenced
+in :mod:`.ray_private`: on its public path (another Ray version, ``AUTOML_RAY_PRIVATE=0``, or
+a failure there) nothing here happens, and each run starts its workers itself, as Ray would
+without us.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 
-__all__ = ["prestart_workers", "prestart_when_free", "set_worker_preload"]
+from . import ray_private
+
+__all__ = [
+    "DEFAULT_PRELOAD",
+    "prestart_workers",
+    "prestart_when_free",
+    "preload_path",
+    "set_worker_preload",
+]
 
 log = logging.getLogger(__name__)
 
@@ -37,70 +48,11 @@ DEFAULT_PRELOAD = "tables"
 FREE_WAIT_S = 15.0
 
 
-#: Ray Tune's environment for its trial actors, copied from ``ray.tune.execution.class_cache``
-#: (Ray 2.60): importing that module imports all of Ray Tune (~1 s of CPU), and the
-#: prestart must go out the moment Ray is up. ``tests/test_warm_workers.py`` checks that the
-#: copy still matches Ray's.
-TUNE_ACTOR_ENV_VARS = {"PL_DISABLE_FORK": "1"}
-#: the driver's variables Ray Tune copies into its trial actors' environment, when set
-TUNE_PROPAGATED_ENV_VARS = frozenset(
-    {
-        "AWS_ACCESS_KEY_ID",
-        "AWS_SECRET_ACCESS_KEY",
-        "AWS_SECURITY_TOKEN",
-        "AWS_SESSION_TOKEN",
-        "NCCL_RAS_ADDR",
-        "RAY_CHDIR_TO_TRIAL_DIR",
-        "RAY_TRAIN_CHECKPOINT_UPLOAD_WARN_INTERVAL_S",
-        "RAY_TRAIN_COLLECTIVE_TIMEOUT_S",
-        "RAY_TRAIN_COLLECTIVE_WARN_INTERVAL_S",
-        "RAY_TRAIN_ENABLE_CONTROLLER_STRUCTURED_LOGGING",
-        "RAY_TRAIN_ENABLE_PREEMPTION_WATCHER",
-        "RAY_TRAIN_ENABLE_PRINT_PATCH",
-        "RAY_TRAIN_ENABLE_STATE_ACTOR_RECONCILIATION",
-        "RAY_TRAIN_ENABLE_V2_MIGRATION_WARNINGS",
-        "RAY_TRAIN_ENABLE_WORKER_STRUCTURED_LOGGING",
-        "RAY_TRAIN_HEALTH_CHECK_INTERVAL_S",
-        "RAY_TRAIN_PREEMPTION_POLL_INTERVAL_S",
-        "RAY_TRAIN_STATE_ACTOR_RECONCILIATION_INTERVAL_S",
-        "RAY_TRAIN_V2_ENABLED",
-        "RAY_TRAIN_WORKER_GROUP_START_TIMEOUT_S",
-        "RAY_TRAIN_WORKER_HEALTH_CHECK_TIMEOUT_S",
-        "RAY_WARN_BLOCKING_GET_INSIDE_ASYNC",
-        "TORCHFT_LIGHTHOUSE",
-        "TRAIN_COPY_DIRECTORY_CHECKPOINTS_INSTEAD_OF_MOVING",
-    }
-)
-
-
-def trial_actor_env_vars() -> dict[str, str]:
-    """The environment variables Ray Tune sets on each trial actor, built as it builds them."""
-    import os
-
-    env_vars = dict(TUNE_ACTOR_ENV_VARS)
-    for name in TUNE_PROPAGATED_ENV_VARS:
-        if name in os.environ:
-            env_vars[name] = os.environ[name]
-    return env_vars
-
-
-def _trial_actor_runtime_env_info():
-    """The runtime environment Ray Tune gives its trial actors, as the raylet sees it.
-
-    A raylet hands an idle worker only to an actor of the same runtime environment, and
-    Tune sets one on every trial actor (:func:`trial_actor_env_vars`); workers prestarted
-    without it would sit unused.
-    """
-    from ray._private.utils import get_runtime_env_info
-    from ray.runtime_env import RuntimeEnv
-
-    return get_runtime_env_info(RuntimeEnv(env_vars=trial_actor_env_vars()), serialize=False)
-
-
-def preload_file(node) -> str:
-    """The path of :data:`PRELOAD_FILE` in the session directory of ``node`` (a Ray
-    ``_private.node.Node``: the driver's, or a worker's own)."""
-    return f"{node.get_session_dir_path()}/{PRELOAD_FILE}"
+def preload_path() -> str | None:
+    """The path of :data:`PRELOAD_FILE` in this process's Ray session directory (the driver's
+    or, in a worker, its node's); None on the public path of :mod:`.ray_private`."""
+    directory = ray_private.session_dir()
+    return None if directory is None else os.path.join(directory, PRELOAD_FILE)
 
 
 def set_worker_preload(profile: str) -> bool:
@@ -109,52 +61,26 @@ def set_worker_preload(profile: str) -> bool:
     ``profile`` is a key of :data:`.worker_preload.PROFILES` ("core" for a plain function
     objective, "tables" for a table experiment). It applies to every worker started from now
     on, prestarted or on demand. Call only on the Ray this process started (its session
-    directory is on this machine). True if written.
+    directory is on this machine). True if written; False on the public path or if the
+    session directory cannot be written (the workers then preload :data:`DEFAULT_PRELOAD`).
     """
+    path = preload_path()
+    if path is None:
+        return False
+    tmp = f"{path}.{threading.get_ident()}"
     try:
-        import ray
-
-        path = preload_file(ray._private.worker.global_worker.node)
-        tmp = f"{path}.{threading.get_ident()}"
         with open(tmp, "w") as f:
             f.write(profile)
-        import os
-
         os.replace(tmp, path)  # a worker reading it sees the old name or the new, never half
         return True
-    except Exception as exc:  # best effort: see the module docstring
+    except OSError as exc:  # the session directory went away (Ray shut down)
         log.debug("naming the worker preload failed: %s", exc)
         return False
 
 
 def prestart_workers(n: int, keep_alive_s: int = KEEP_ALIVE_S) -> bool:
     """Ask the local raylet for ``n`` idle workers for this job; True if it accepted."""
-    if n <= 0:
-        return False
-    try:
-        import ray
-        from ray._private.grpc_utils import init_grpc_channel
-        from ray.core.generated import common_pb2, node_manager_pb2, node_manager_pb2_grpc
-
-        worker = ray._private.worker.global_worker
-        node = worker.node
-        channel = init_grpc_channel(f"{node.node_ip_address}:{node.node_manager_port}")
-        try:
-            stub = node_manager_pb2_grpc.NodeManagerServiceStub(channel)
-            request = node_manager_pb2.PrestartWorkersRequest(
-                language=common_pb2.PYTHON,
-                job_id=worker.current_job_id.binary(),
-                runtime_env_info=_trial_actor_runtime_env_info(),
-                num_workers=int(n),
-                keep_alive_duration_secs=int(keep_alive_s),
-            )
-            stub.PrestartWorkers(request, timeout=5)
-        finally:
-            channel.close()
-        return True
-    except Exception as exc:  # best effort: see the module docstring
-        log.debug("prestarting %d Ray workers failed: %s", n, exc)
-        return False
+    return ray_private.prestart_workers(n, keep_alive_s)
 
 
 def prestart_when_free(n: int, wait_s: float = FREE_WAIT_S) -> threading.Thread:
@@ -168,9 +94,11 @@ def prestart_when_free(n: int, wait_s: float = FREE_WAIT_S) -> threading.Thread:
     """
 
     def wait_then_prestart() -> None:
-        try:
-            import ray
+        if not ray_private.FENCE.enabled():
+            return
+        import ray
 
+        try:
             deadline = time.monotonic() + wait_s
             free = 0
             while time.monotonic() < deadline and ray.is_initialized():
@@ -178,10 +106,11 @@ def prestart_when_free(n: int, wait_s: float = FREE_WAIT_S) -> threading.Thread:
                 if free >= n:
                     break
                 time.sleep(0.05)
-            if ray.is_initialized():
-                prestart_workers(min(n, free))
-        except Exception as exc:  # best effort: see the module docstring
-            log.debug("prestarting Ray workers failed: %s", exc)
+        except Exception as exc:  # Ray shut down while we waited: nothing to warm
+            log.debug("waiting for free CPUs failed: %s", exc)
+            return
+        if ray.is_initialized():
+            prestart_workers(min(n, free))
 
     thread = threading.Thread(target=wait_then_prestart, name="automl-prestart", daemon=True)
     thread.start()

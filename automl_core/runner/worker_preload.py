@@ -4,7 +4,8 @@ The embedded Ray imports the modules named in its ``preload_python_modules`` set
 new Python worker (:func:`automl_core.runner.session.ensure_ray` names this one), and
 :mod:`automl_core.runner.warm` starts idle workers ahead of demand: one per CPU when Ray
 starts, and again after each run. A trial actor that lands on such a worker finds its stack
-already imported.
+already imported. Both are Ray's private API (:mod:`.ray_private`): on its public path Ray
+never imports this module.
 
 What to import depends on the run (:data:`PROFILES`): a plain function objective (``ac.tune``)
 needs only Ray Tune and the runner (~0.9 s of CPU); a table experiment also needs pandas,
@@ -21,7 +22,7 @@ from __future__ import annotations
 import importlib
 import time
 
-from .warm import DEFAULT_PRELOAD, preload_file
+from .warm import DEFAULT_PRELOAD, preload_path
 
 #: what a plain function objective's trial imports (Ray Tune itself comes with the runner)
 CORE = ("automl_core.runner.search", "automl_core.function_objective")
@@ -50,9 +51,10 @@ DEFAULT_PROFILE = DEFAULT_PRELOAD
 def chosen_profile() -> str:
     """The profile the driver named for this Ray session (see :func:`.warm.set_worker_preload`)."""
     try:
-        import ray
-
-        with open(preload_file(ray._private.worker._global_node)) as f:
+        path = preload_path()
+        if path is None:
+            return DEFAULT_PROFILE
+        with open(path) as f:
             name = f.read().strip()
         return name if name in PROFILES else DEFAULT_PROFILE
     except Exception:
