@@ -13,6 +13,7 @@ from .epochs import cross_validate_epochs, has_epoch_protocol
 from .evaluate import cross_validate
 from .experiment import resolve
 from .pipeline import build_pipeline
+from .plugins import ensure_plugins, runtime_plugins
 
 __all__ = ["PipelineObjective"]
 
@@ -36,6 +37,9 @@ class PipelineObjective:
         self.folds = folds
         self.task = task
         self._cfg = None
+        #: plugins registered in the driver with ``ac.register_plugin`` (a notebook's): the
+        #: workers register them too before they validate the config
+        self.plugins = runtime_plugins()
 
     def __getstate__(self):
         return {**self.__dict__, "_cfg": None}
@@ -45,6 +49,7 @@ class PipelineObjective:
         if self._cfg is None:
             from .config import parse_config
 
+            ensure_plugins(getattr(self, "plugins", []))
             self._cfg = parse_config(self.config_json)
         return self._cfg
 

@@ -27,8 +27,10 @@ __all__ = [
     "PluginError",
     "PluginInfo",
     "Registry",
+    "UnknownKindError",
     "build_registry",
     "get_registry",
+    "plugin_versions",
     "reset_registry",
 ]
 
@@ -41,6 +43,7 @@ _HOOKS = {
     "model": "automl_register_models",
     "regularizer": "automl_register_regularizers",
     "strategy": "automl_register_strategies",
+    "logger": "automl_register_loggers",
 }
 
 
@@ -73,6 +76,29 @@ def _kind_of(cls: type) -> str | None:
     if typing.get_origin(f.annotation) is typing.Literal and len(args) == 1:
         return args[0]
     return None
+
+
+class UnknownKindError(KeyError):
+    """A kind no loaded plugin registered. A ``KeyError`` (``except KeyError`` still works)
+    whose message lists the known kinds and why a plugin's kind may be missing."""
+
+    def __init__(self, category: str, kind: str, known: Iterable[str]):
+        self.category, self.kind, self.known = category, kind, sorted(known)
+        listed = ", ".join(self.known) or "none"
+        super().__init__(f"unknown {category} kind {kind!r} (known: {listed}). {self.hint()}")
+
+    def __str__(self) -> str:  # KeyError's own would print the message in quotes
+        return str(self.args[0])
+
+    @staticmethod
+    def hint() -> str:
+        """Where a plugin's kind goes missing: not installed, or disabled by the env var."""
+        off = os.environ.get(DISABLE_ENV, "").strip()
+        disabled = f"disabled ({DISABLE_ENV}={off!r})" if off else f"disabled by ${DISABLE_ENV}"
+        return (
+            f"If a plugin provides it, that plugin is not installed here or is {disabled}; "
+            "`automl plugins` lists the installed plugins and their kinds"
+        )
 
 
 class Registry:
@@ -110,11 +136,11 @@ class Registry:
         return sorted(self._entries[category])
 
     def get(self, category: str, kind: str) -> type[ComponentSpec]:
+        """The spec class of ``kind``; :class:`UnknownKindError` (a ``KeyError``) if none."""
         try:
             return self._entries[category][kind].cls
         except KeyError:
-            known = ", ".join(self.kinds(category)) or "none"
-            raise KeyError(f"unknown {category} kind {kind!r} (known: {known})") from None
+            raise UnknownKindError(category, kind, self.kinds(category)) from None
 
     def provider(self, category: str, kind: str) -> PluginInfo:
         return self._entries[category][kind].plugin
@@ -242,6 +268,52 @@ def register_plugin(plugin: Any) -> None:
     with _lock:
         _extra.append(plugin)
         _default = None
+
+
+def runtime_plugins() -> list[Any]:
+    """The plugins added in this process with :func:`register_plugin` (not through an entry
+    point): a table experiment's objective carries them to its workers."""
+    with _lock:
+        return list(_extra)
+
+
+def ensure_plugins(plugins: list[Any]) -> None:
+    """Register each of ``plugins`` not registered yet in this process (a worker receiving
+    the driver's :func:`runtime_plugins`)."""
+    global _default
+    with _lock:
+        names = {_plugin_key(p) for p in _extra}
+        new = [p for p in plugins if _plugin_key(p) not in names]
+        if new:
+            _extra.extend(new)
+            _default = None
+
+
+def _plugin_key(plugin: Any) -> str:
+    return (
+        getattr(plugin, "__qualname__", None) or getattr(plugin, "__name__", None) or repr(plugin)
+    )
+
+
+def plugin_versions(registry: Registry | None = None) -> dict[str, str]:
+    """Distribution -> version of every plugin the registry loaded, automl-core included.
+
+    What a run used, for its ``info.json`` and its trackers (reproducibility). A plugin
+    registered without a distribution (``register_plugin``) is listed by its name, with the
+    version ``"(not installed)"``.
+    """
+    registry = registry or get_registry()
+    try:
+        core = md.version("automl-core")
+    except md.PackageNotFoundError:  # run from a source tree that was never installed
+        from . import __version__ as core
+    versions = {"automl-core": core}
+    for p in registry.plugins:
+        if p.dist == "(not installed)":
+            versions[p.name] = "(not installed)"
+        else:
+            versions[p.dist] = p.version
+    return dict(sorted(versions.items()))
 
 
 def reset_registry() -> None:
