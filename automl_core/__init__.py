@@ -20,7 +20,7 @@ from .lazy import lazy_attributes
 from .plugins import PluginError, get_registry, register_plugin
 from .resume import ExperimentInterrupted, resume
 from .space import Choice, Float, Int, Searchable, SearchSpace
-from .specs import CleanerSpec, ModelSpec, RegularizerSpec, StrategySpec
+from .specs import CleanerSpec, LoggerSpec, ModelSpec, RegularizerSpec, StrategySpec
 from .strategies import Outcome, Strategy
 
 if TYPE_CHECKING:
@@ -70,6 +70,7 @@ __all__ = [
     "ExperimentConfig",
     "Float",
     "Int",
+    "LoggerSpec",
     "ModelSpec",
     "Outcome",
     "PluginError",

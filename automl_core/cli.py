@@ -1,7 +1,7 @@
 """The ``automl`` command line.
 
 Exit codes: 0 success, 2 a bad config or bad data (the message names the field or column),
-1 anything else, 130 interrupted.
+1 anything else, 130 interrupted. Also run as ``python -m automl_core``.
 """
 
 from __future__ import annotations
@@ -62,8 +62,8 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_resume(args) -> int:
-    from .journal import has_journal
     from .resume import resume
+    from .trials.journal import has_journal
 
     if not has_journal(args.results_dir):
         print(
@@ -105,7 +105,23 @@ def _cmd_report(args) -> int:
         print(f"automl: {args.results_dir} is not a results folder (no info.json)", file=sys.stderr)
         return 2
     _write_report(load_results(args.results_dir), args.results_dir)
+    if args.mlflow is not None:
+        return _log_to_mlflow(args.results_dir, args.mlflow)
     return 0
+
+
+def _log_to_mlflow(results_dir: str, uri: str) -> int:
+    """``automl report DIR --mlflow [URI]``: the folder's run, trials and model in MLflow."""
+    from .loggers import log_results_folder
+
+    spec = {"kind": "mlflow", **({"tracking_uri": uri} if uri else {})}
+    failures = log_results_folder(results_dir, [spec])
+    for text in failures:
+        print(f"automl: {text}", file=sys.stderr)
+    if not failures:
+        state = json.loads(Path(results_dir, "mlflow.json").read_text())
+        print(f"mlflow: run {state['run_id']} in {state['tracking_uri']}")
+    return 1 if failures else 0
 
 
 def _cmd_validate(args) -> int:
@@ -128,6 +144,7 @@ _PLURALS = {
     "model": "models",
     "regularizer": "regularizers",
     "strategy": "strategies",
+    "logger": "loggers",
 }
 
 
@@ -184,8 +201,41 @@ def _cmd_demo(args) -> int:
     return 0
 
 
+def version_text() -> str:
+    """``automl-core <version>``, then each installed plugin distribution and its version.
+
+    Read from the installed metadata without importing the plugins, so a plugin that fails to
+    import cannot hide the versions (``automl plugins`` imports them and lists their kinds).
+    """
+    from . import __version__
+    from .plugins import DISABLE_ENV, _disabled_names, _entry_points
+
+    lines = [f"automl-core {__version__}"]
+    skip = _disabled_names(None)
+    for ep, dist, version in _entry_points():
+        if dist.lower().replace("_", "-") == "automl-core":
+            continue  # the builtins: this distribution
+        off = f" (disabled by {DISABLE_ENV})" if ep.name in skip or dist in skip else ""
+        lines.append(f"  plugin {dist} {version} (entry point {ep.name!r}){off}")
+    return "\n".join(lines)
+
+
+class _Version(argparse.Action):
+    """``--version``: print :func:`version_text` and exit 0."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(version_text())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="automl", description=__doc__.splitlines()[0])
+    p.add_argument(
+        "--version", action=_Version, help="print the versions of automl-core and its plugins"
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("run", help="run an experiment file (TOML or JSON)")
@@ -209,6 +259,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     rp = sub.add_parser("report", help="write the charts and report.html of a results folder")
     rp.add_argument("results_dir", help="a folder written by `automl run` (or Results.save)")
+    rp.add_argument(
+        "--mlflow",
+        nargs="?",
+        const="",
+        metavar="URI",
+        help="also log the run, its trials and best model to MLflow (needs automl-core-mlflow): "
+        "a tracking server or store URI (default: $MLFLOW_TRACKING_URI, else mlflow.db in "
+        "the results folder)",
+    )
     rp.set_defaults(func=_cmd_report)
 
     v = sub.add_parser("validate", help="check an experiment file without running it")
@@ -234,6 +293,8 @@ def main(argv: list[str] | None = None) -> int:
     from .config import ConfigError
     from .datacheck import DataError
     from .plugins import PluginError
+    from .trials.journal import JournalError
+    from .trials.lock import FolderInUse
 
     args = build_parser().parse_args(argv)
     try:
@@ -244,8 +305,11 @@ def main(argv: list[str] | None = None) -> int:
     except PluginError as exc:
         print(f"automl: plugin error: {exc}", file=sys.stderr)
         return 2
+    except (FolderInUse, JournalError) as exc:  # a live run's folder; a damaged journal
+        print(f"automl: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt as exc:
-        from .journal import ExperimentInterrupted
+        from .trials.journal import ExperimentInterrupted
 
         # an ExperimentInterrupted says what finished was kept and how to resume it
         text = exc.message() if isinstance(exc, ExperimentInterrupted) else "interrupted"

@@ -12,7 +12,13 @@ from .trials.engine import TrialEngine
 from .trials.executors import ExecutorSettings
 from .trials.records import Recorder
 
-__all__ = ["ConfiguredSearch", "executor_settings", "refit_pipeline", "required_kinds"]
+__all__ = [
+    "ConfiguredSearch",
+    "executor_settings",
+    "refit_pipeline",
+    "required_kinds",
+    "worker_config",
+]
 
 
 class ConfiguredSearch(Search):
@@ -58,7 +64,7 @@ class ConfiguredSearch(Search):
             deadline=self.exp.deadline,
             on_trial=on_trial,
         )
-        objective = PipelineObjective(cfg.model_dump(mode="json"), X, y, self.folds, cfg.task)
+        objective = PipelineObjective(worker_config(cfg), X, y, self.folds, cfg.task)
         self.run_engine(engine, objective, journal, executor_settings(cfg))
         return engine.recorder
 
@@ -89,6 +95,12 @@ def executor_settings(cfg: Any, **extra: Any) -> ExecutorSettings:
         required_kinds=required_kinds(cfg),
         **extra,
     )
+
+
+def worker_config(cfg: Any) -> dict[str, Any]:
+    """The config the trial workers validate again: without the loggers, which run in the
+    driver only (a node without a logger's plugin must still run the trials)."""
+    return cfg.model_dump(mode="json", exclude={"loggers"})
 
 
 def refit_pipeline(cfg, best_rec):

@@ -18,7 +18,9 @@ from typing import Any
 
 import pandas as pd
 
+from .loggers import LoggerHub
 from .metrics import metric_mode
+from .plugins import plugin_versions
 from .results import Results, results_from_recorder
 from .seeds import derive_seed
 from .trials.deadline import Deadline
@@ -171,6 +173,7 @@ def run_experiment(
         search.prepare(X, y)  # a table too small for its folds is refused here, folder untouched
         if cfg.results_dir and lock is None:
             lock = FolderLock(cfg.results_dir).acquire()
+        exp.info.setdefault("plugins", plugin_versions())  # what the run used (reproducibility)
         if journal is None and cfg.results_dir:
             journal = start_journal(exp)
         loggers = logger_hub(cfg)
@@ -190,6 +193,8 @@ def run_experiment(
             recorder = search.search(X, y, journal, progress, on_trial)
         except ExperimentInterrupted as exc:  # keep what finished; `automl resume` does the rest
             save_interrupted(exc, cfg.results_dir, search, cfg)
+            if loggers:
+                loggers.close()  # flush what finished; a resume continues the same run
             raise
         results = search.results(recorder, X)
         search.refit(results, recorder, X, y)
@@ -199,7 +204,7 @@ def run_experiment(
         if cfg.results_dir:
             results.save(cfg.results_dir)
         if loggers:
-            loggers.end(results, cfg.results_dir)
+            loggers.end(results, cfg.results_dir, example=X.head(5))
         return results
     finally:
         if lock is not None:
@@ -254,8 +259,6 @@ def logger_hub(cfg: Any):
     specs = getattr(cfg, "loggers", None)
     if not specs:
         return None
-    from .loggers import LoggerHub
-
     return LoggerHub.from_specs(list(specs))
 
 

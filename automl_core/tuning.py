@@ -10,7 +10,9 @@ from typing import Any
 
 from .config import ConfigError
 from .function_objective import FunctionObjective
-from .lifecycle import logger_hub, row_logger, save_partial
+from .lifecycle import row_logger, save_partial
+from .loggers import LoggerHub
+from .plugins import plugin_versions
 from .results import Results, results_from_recorder
 from .seeds import derive_seed
 from .space import SearchSpace
@@ -93,12 +95,12 @@ def run_tune(
     try:
         if results_dir and journal is None:
             journal = start_tune_journal(Path(results_dir), objective, space, k, deadline)
-        loggers = logger_hub(_LoggerConfig(k.get("loggers")))
+        loggers = LoggerHub.from_specs(k.get("loggers")) if k.get("loggers") else None
         if loggers:
             loggers.start(
                 kind="tune",
                 config={key: v for key, v in k.items() if key != "loggers"},
-                info={"space": space.names},
+                info={"space": space.names, "plugins": plugin_versions()},
                 seed=k["seed"],
                 results_dir=str(results_dir) if results_dir else None,
                 resumed=journal is not None and journal.count > 1,
@@ -134,8 +136,11 @@ def run_tune(
         except ExperimentInterrupted as exc:  # keep what finished; ac.resume does the rest
             if results_dir and exc.recorder is not None:
                 save_partial(exc.recorder, results_dir, spec.kind, names, k["metric"], k["mode"])
+            if loggers:
+                loggers.close()
             raise
         results = results_from_recorder(engine.recorder, spec.kind, names, k["metric"], k["mode"])
+        results.info["plugins"] = plugin_versions()
         if results_dir:
             results.save(results_dir)
         if loggers:
@@ -144,26 +149,3 @@ def run_tune(
     finally:
         if lock is not None:
             lock.release()
-
-
-class _LoggerConfig:
-    """The part of a config :func:`~automl_core.lifecycle.logger_hub` reads."""
-
-    def __init__(self, loggers: Any):
-        self.loggers = _logger_specs(loggers) if loggers else None
-
-
-def _logger_specs(loggers: list[Any]) -> list[Any]:
-    from .plugins import get_registry
-
-    specs = []
-    for item in loggers:
-        if hasattr(item, "build"):
-            specs.append(item)
-            continue
-        d = {"kind": item} if isinstance(item, str) else dict(item)
-        try:
-            specs.append(get_registry().get("logger", d["kind"]).model_validate(d))
-        except (KeyError, ValueError) as exc:
-            raise ConfigError([f"loggers: {exc}"]) from None
-    return specs
