@@ -19,11 +19,12 @@ from pydantic import (
     ValidationError,
     create_model,
     field_validator,
+    model_serializer,
     model_validator,
 )
 
 from .metrics import METRICS, metric_mode
-from .plugins import Registry, get_registry
+from .plugins import Registry, UnknownKindError, get_registry
 from .specs import ModelSpec
 
 if sys.version_info >= (3, 11):
@@ -43,7 +44,11 @@ __all__ = [
     "parse_config",
     "load_config",
     "dump_config",
+    "to_toml",
+    "DEFAULT_TRIALS",
 ]
+
+DEFAULT_TRIALS = 20  # when a budget gives neither trials nor time_s (a grid: every point)
 
 
 class ConfigError(ValueError):
@@ -54,8 +59,9 @@ class ConfigError(ValueError):
         super().__init__("invalid experiment config:\n  " + "\n  ".join(problems))
 
 
-def _format(exc: ValidationError, kinds: set[str]) -> list[str]:
+def _format(exc: ValidationError, registry: Registry) -> list[str]:
     """One ``path: message`` line per field; pydantic's union-branch and tag names left out."""
+    kinds = {k for c in _CATEGORY_OF.values() for k in registry.kinds(c)}
     lines: dict[str, str] = {}
     for err in exc.errors():
         parts = [
@@ -64,8 +70,27 @@ def _format(exc: ValidationError, kinds: set[str]) -> list[str]:
             if not (isinstance(p, str) and (p in kinds or "[" in p or p.startswith(_INTERNAL)))
         ]
         path = ".".join(parts) or "(config)"
-        lines.setdefault(path, err["msg"].removeprefix("Value error, "))
+        msg = _unknown_kind(err, registry) or err["msg"].removeprefix("Value error, ")
+        lines.setdefault(path, msg)
     return [f"{p}: {m}" for p, m in lines.items()]
+
+
+#: the config key whose items (or value) are specs of a registry category
+_CATEGORY_OF = {
+    **{f"{c}s": c for c in ("cleaner", "model", "regularizer", "logger")},
+    "strategy": "strategy",
+}
+
+
+def _unknown_kind(err: dict[str, Any], registry: Registry) -> str | None:
+    """The registry's message (known kinds, plugin hint) for a kind no union knows, else None."""
+    kind = (err.get("ctx") or {}).get("tag") if err["type"] == "union_tag_invalid" else None
+    if err["type"] == "literal_error" and err["loc"][-1:] == ("kind",):
+        kind = err.get("input")  # a category with a single registered kind
+    keys = [_CATEGORY_OF[p] for p in err["loc"] if isinstance(p, str) and p in _CATEGORY_OF]
+    if not keys or not isinstance(kind, str):
+        return None
+    return str(UnknownKindError(keys[-1], kind, registry.kinds(keys[-1])))
 
 
 _INTERNAL = ("constrained-", "function-", "literal[", "lax-", "json-or-python")
@@ -87,16 +112,28 @@ class CVConfig(_Strict):
 
 
 class BudgetConfig(_Strict):
-    """Stop after ``trials`` trials or ``time_s`` seconds, whichever comes first."""
+    """Stop after ``trials`` trials or ``time_s`` seconds, whichever comes first.
 
-    trials: int | None = Field(default=20, ge=1)
+    ``trials`` left out: no cap beside ``time_s``; else every point of a grid, or
+    :data:`DEFAULT_TRIALS`. Filled in by the experiment config and never written out: a config
+    read back (or given another strategy) decides again.
+    """
+
+    trials: int | None = Field(default=None, ge=1)
     time_s: float | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _one_of(self):
-        if self.time_s is None and self.trials is None:
+        if self.time_s is None and self.trials is None and "trials" in self.model_fields_set:
             raise ValueError("give trials, time_s or both")
         return self
+
+    @model_serializer(mode="wrap")
+    def _without_default(self, handler):
+        data = handler(self)
+        if "trials" not in self.model_fields_set:
+            data.pop("trials", None)
+        return data
 
 
 class ResourcesConfig(_Strict):
@@ -112,6 +149,9 @@ class ResourcesConfig(_Strict):
     gpu: float = Field(default=0, ge=0)
     memory_mb: float | None = Field(default=None, gt=0)
     max_concurrent: int | None = Field(default=None, ge=1)
+    #: which executor runs the trials: "auto" (the rule in automl_core.trials.executors: the
+    #: warm local pool for the autopilot on one machine, Ray Tune otherwise), "ray", "local"
+    executor: Literal["auto", "ray", "local"] = "auto"
 
 
 class FaultsConfig(_Strict):
@@ -168,6 +208,22 @@ class ExperimentConfig(_Strict):
     #: ensemble, the time budget kept) rather than ``models`` x ``strategy``; a file may also
     #: say ``strategy = "auto"``, which :func:`parse_config` reads as this
     autopilot: bool = False
+    #: (added by :func:`config_class`) ``loggers``: experiment trackers that get the run's
+    #: events in the driver (``[[loggers]]`` in TOML, or ``loggers = ["mlflow"]``); see
+    #: :class:`automl_core.specs.LoggerSpec` and :mod:`automl_core.loggers`
+
+    @model_validator(mode="after")
+    def _default_trials(self):
+        """Fill in ``budget.trials`` when the budget leaves it out (see :class:`BudgetConfig`):
+        None (no cap) beside a time budget or for a grid, whose run ends with its last point."""
+        if "trials" in self.budget.model_fields_set or not hasattr(self, "strategy"):
+            return self
+        grid = self.strategy.kind == "grid"
+        trials = None if self.budget.time_s is not None or grid else DEFAULT_TRIALS
+        filled = self.budget.model_copy(update={"trials": trials})
+        filled.__pydantic_fields_set__.discard("trials")  # a default: never written out
+        object.__setattr__(self, "budget", filled)  # frozen: set once, while validating
+        return self
 
     @field_validator("metric")
     @classmethod
@@ -262,8 +318,39 @@ def config_class(registry: Registry | None = None) -> type[ExperimentConfig]:
             cleaners=(list[registry.union("cleaner")] | None, None),
             models=(list[model_union] | None, None),
             strategy=(registry.union("strategy"), default_strategy),
+            loggers=(logger_list(registry), None),
         )
     return _classes[key]
+
+
+def _logger_items(value: Any) -> Any:
+    """``loggers = ["mlflow"]``: a bare kind stands for ``{kind = "mlflow"}``."""
+    if isinstance(value, (list, tuple)):
+        return [{"kind": v} if isinstance(v, str) else v for v in value]
+    return value
+
+
+def _no_logger_kinds(value: Any) -> Any:
+    kind = value.get("kind") if isinstance(value, dict) else value
+    raise ValueError(
+        f"no logger kinds are installed, so {kind!r} is unknown (the MLflow logger: "
+        "pip install automl-core-mlflow; `automl plugins` lists what is installed)"
+    )
+
+
+def logger_list(registry: Registry) -> Any:
+    """The type of ``ExperimentConfig.loggers`` (and of ``loggers=`` in ``ac.run``/``ac.tune``):
+    a list of the registered logger specs, where a bare kind stands for ``{"kind": kind}``.
+    With no logger kind installed only an empty list (or None) validates."""
+    from typing import Annotated
+
+    from pydantic import AfterValidator, BeforeValidator
+
+    if registry.kinds("logger"):
+        item: Any = registry.union("logger")
+    else:
+        item = Annotated[Any, AfterValidator(_no_logger_kinds)]
+    return Annotated[list[item] | None, BeforeValidator(_logger_items)]
 
 
 def is_auto_strategy(strategy: Any) -> bool:
@@ -279,19 +366,34 @@ def read_auto_strategy(data: dict[str, Any]) -> None:
         data["autopilot"] = True
 
 
+def read_shorthand(data: dict[str, Any]) -> None:
+    """Expand kinds given as bare strings, as ``ac.run`` takes them (changed in place):
+    ``models = ["svc"]``, ``cleaners = ["drop_duplicates"]``, ``strategy = "random"``, and
+    ``regularizers = ["l2"]`` in a model."""
+
+    def specs(items: Any) -> Any:
+        is_list = isinstance(items, list)
+        return [{"kind": i} if isinstance(i, str) else i for i in items] if is_list else items
+
+    data.update({k: specs(data[k]) for k in ("cleaners", "models") if k in data})
+    for i, model in enumerate(data.get("models") or []):
+        if isinstance(model, dict) and "regularizers" in model:
+            data["models"][i] = {**model, "regularizers": specs(model["regularizers"])}
+    if isinstance(data.get("strategy"), str):
+        data["strategy"] = {"kind": data["strategy"]}
+
+
 def parse_config(data: dict[str, Any], registry: Registry | None = None) -> ExperimentConfig:
-    """Validate a config dict; :class:`ConfigError` lists every problem with its field path."""
+    """Validate a config dict; :class:`ConfigError` lists every problem with its field path.
+    Kinds may be bare strings (:func:`read_shorthand`); ``strategy = "auto"`` is the autopilot."""
     cls = config_class(registry)
     data = dict(data)
     read_auto_strategy(data)
+    read_shorthand(data)
     try:
         cfg = cls.model_validate(data)
     except ValidationError as exc:
-        registry = registry or get_registry()
-        kinds = {
-            k for c in ("cleaner", "model", "regularizer", "strategy") for k in registry.kinds(c)
-        }
-        raise ConfigError(_format(exc, kinds)) from None
+        raise ConfigError(_format(exc, registry or get_registry())) from None
     cfg.check()
     return cfg
 
@@ -299,7 +401,10 @@ def parse_config(data: dict[str, Any], registry: Registry | None = None) -> Expe
 def load_config(path: str | Path, registry: Registry | None = None) -> ExperimentConfig:
     """Read and validate a ``.toml`` or ``.json`` experiment file."""
     path = Path(path)
-    text = path.read_text()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:  # missing, a folder, not UTF-8...
+        raise ConfigError([f"{path}: cannot read the experiment file: {exc}"]) from None
     try:
         data = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
     except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
@@ -312,6 +417,20 @@ def dump_config(cfg: ExperimentConfig, fmt: Literal["json", "toml"] = "json") ->
     data = cfg.model_dump(mode="json", exclude_none=True)
     if fmt == "json":
         return json.dumps(data, indent=2)
+    return to_toml(data)
+
+
+def to_toml(data: dict[str, Any]) -> str:
+    """``data`` as TOML text, keys whose value is None left out: TOML has no null, and a None
+    field means "not set", which leaving the key out says too."""
     import tomli_w
 
-    return tomli_w.dumps(data)
+    def drop(v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: drop(x) for k, x in v.items() if x is not None}
+        return [drop(x) for x in v] if isinstance(v, (list, tuple)) else v
+
+    try:
+        return tomli_w.dumps(drop(data))
+    except TypeError as exc:  # a None in a list: leaving it out would change the list
+        raise ValueError(f"TOML cannot hold this ({exc}); write it as JSON") from None

@@ -4,6 +4,11 @@ Dim names: ``model`` picks among the model choices (labelled by kind, ``svc_2`` 
 svc); a model's searchable field is ``<label>.<field>`` and is active only when that model is
 picked; its regularizers' fields are ``<label>.<regularizer kind>.<field>``; a cleaner's field is
 ``<cleaner kind>.<field>`` (``impute_2.numeric`` for a second impute).
+
+Default ranges: a model named by its kind alone (``models=["lightgbm"]``) is searched over the
+ranges its class declares (``ModelSpec.default_search`` / ``default_regularizers``), and a
+config that names no models searches the installed models that set ``default_rank``. Both read
+the registered classes: a plugin's model takes part exactly like a builtin.
 """
 
 from __future__ import annotations
@@ -14,25 +19,103 @@ from typing import Any
 from .space import Choice, Dim, SearchSpace
 from .specs import CleanerSpec, ModelSpec, RegularizerSpec
 
-__all__ = ["build_space", "resolve", "Resolved", "labels", "default_models"]
+__all__ = [
+    "build_space",
+    "resolve",
+    "Resolved",
+    "labels",
+    "config_models",
+    "default_models",
+    "default_model_entry",
+    "expand_named",
+]
 
-#: model kinds searched when a config names none, in this order, if registered
-DEFAULT_MODEL_KINDS = {
-    "classification": ["logistic_regression", "random_forest", "svc"],
-    "regression": ["linear_regression", "random_forest", "svr"],
-}
 
-
-def default_models(task: str, registry=None) -> list[ModelSpec]:
+def default_model_entry(cls: type[ModelSpec], task: str, registry=None) -> dict[str, Any]:
+    """The config entry (JSON-ready) of model class ``cls`` searched over its default ranges:
+    its ``default_search(task)`` and ``default_regularizers(task)`` (those of a kind that no
+    installed plugin registers are left out)."""
     from .plugins import get_registry
 
     registry = registry or get_registry()
-    known = set(registry.kinds("model"))
-    return [
-        registry.get("model", k).default_search(task)
-        for k in DEFAULT_MODEL_KINDS[task]
-        if k in known
+    entry = cls.default_search(task).model_dump(mode="json")
+    known = set(registry.kinds("regularizer"))
+    regs = [
+        registry.get("regularizer", r["kind"]).model_validate(r).model_dump(mode="json")
+        for r in cls.default_regularizers(task)
+        if r.get("kind") in known
     ]
+    if regs:
+        entry["regularizers"] = regs
+    return entry
+
+
+def _model_entries(entries: list[dict[str, Any]], registry) -> list[ModelSpec]:
+    """Config entries validated as a config's models are (each with its ``regularizers``)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from .config import config_class
+    from .plugins import PluginError
+
+    cls = config_class(registry)
+    adapter = _ADAPTERS.get(cls)
+    if adapter is None:
+        adapter = _ADAPTERS[cls] = TypeAdapter(cls.model_fields["models"].annotation)
+    try:
+        return list(adapter.validate_python(entries))
+    except ValidationError as exc:
+        kinds = ", ".join(e["kind"] for e in entries)
+        raise PluginError(
+            f"the default search of model(s) {kinds} does not validate: {exc}"
+        ) from exc
+
+
+#: one TypeAdapter per config class (built from a registry): building one costs milliseconds
+_ADAPTERS: dict[type, Any] = {}
+
+
+def default_models(task: str, registry=None) -> list[ModelSpec]:
+    """The models searched when a config names none: every installed model serving ``task``
+    whose class sets ``default_rank``, in rank order (ties: by kind), over its default ranges.
+    """
+    from .plugins import get_registry
+
+    registry = registry or get_registry()
+    ranked = []
+    for kind in registry.kinds("model"):
+        cls = registry.get("model", kind)
+        if task in cls.tasks and cls.default_rank is not None:
+            ranked.append((cls.default_rank, kind, cls))
+    entries = [default_model_entry(cls, task, registry) for _, _, cls in sorted(ranked)]
+    return _model_entries(entries, registry) if entries else []
+
+
+def _named_alone(spec: ModelSpec) -> bool:
+    """Whether the user named ``spec`` by its kind alone: no hyperparameter differs from its
+    default, nothing is a range, and no regularizer is given. Read from the values, not from
+    which fields were set, so a config that went through JSON (to a worker) reads the same."""
+    if getattr(spec, "regularizers", None) or spec.search_fields():
+        return False
+    base = _registered_class(spec)
+    try:
+        default = base()
+    except Exception:  # a model with a required field: never named alone
+        return False
+    return spec.model_dump(exclude={"regularizers"}) == default.model_dump()
+
+
+def expand_named(models, task: str | None, registry=None) -> list[ModelSpec]:
+    """``models`` with each model named by its kind alone replaced by its default search (the
+    rest as written). ``task`` None (not known yet): the first task the model serves."""
+    out = []
+    for m in models:
+        if not _named_alone(m):
+            out.append(m)
+            continue
+        t = task if task in m.tasks else sorted(m.tasks)[0]
+        entry = default_model_entry(_registered_class(m), t, registry)
+        out.append(type(m).model_validate(entry))
+    return out
 
 
 def labels(specs) -> list[str]:
@@ -44,9 +127,11 @@ def labels(specs) -> list[str]:
     return out
 
 
-def _models(cfg) -> list[ModelSpec]:
+def config_models(cfg) -> list[ModelSpec]:
+    """The models a config searches: its ``models`` (those named by kind alone over their
+    default ranges), or the default models of its task when it names none."""
     if cfg.models:
-        return list(cfg.models)
+        return expand_named(cfg.models, cfg.task)
     if cfg.task is None:
         raise ValueError("the task must be known to choose default models")
     return default_models(cfg.task)
@@ -56,7 +141,7 @@ def build_space(cfg) -> SearchSpace:
     """The search space of an experiment config (see the module docstring for dim names)."""
     dims: list[Dim] = []
     constants: dict[str, Any] = {}
-    models = _models(cfg)
+    models = config_models(cfg)
     model_labels = labels(models)
     if len(models) > 1:
         dims.append(Dim("model", Choice(model_labels)))
@@ -91,12 +176,18 @@ def _pick(prefix: str, params: dict[str, Any]) -> dict[str, Any]:
     return {k[len(p) :]: v for k, v in params.items() if k.startswith(p) and "." not in k[len(p) :]}
 
 
-def _base_instance(spec, values: dict[str, Any], drop=("regularizers",)):
-    """Resolve ``spec`` with ``values`` as an instance of its registered (importable) class."""
+def _registered_class(spec) -> type:
+    """The registered (importable) class of ``spec``: config_class derives a subclass per model
+    to add ``regularizers``; workers get the base."""
     cls = type(spec)
-    # config_class derives a subclass per model to add `regularizers`; workers get the base.
     while cls.__module__ == cls.__base__.__module__ and cls.__name__ == cls.__base__.__name__:
         cls = cls.__base__
+    return cls
+
+
+def _base_instance(spec, values: dict[str, Any], drop=("regularizers",)):
+    """Resolve ``spec`` with ``values`` as an instance of its registered (importable) class."""
+    cls = _registered_class(spec)
     data = spec.model_dump(mode="python", exclude=set(drop))
     data.update(values)
     return cls.model_validate(data)
@@ -104,7 +195,7 @@ def _base_instance(spec, values: dict[str, Any], drop=("regularizers",)):
 
 def resolve(cfg, params: dict[str, Any]) -> Resolved:
     """Turn a point of ``build_space(cfg)`` into concrete specs."""
-    models = _models(cfg)
+    models = config_models(cfg)
     model_labels = labels(models)
     label = params.get("model", model_labels[0])
     model = models[model_labels.index(label)]

@@ -36,6 +36,21 @@ def automl_register_models() -> list[type]:
 
     Set ``tasks`` to the tasks the model serves and ``accepted_regularizers`` to the regularizer
     kinds its ``build`` maps onto its own parameters. Called once at plugin load.
+
+    A model takes part in the runs that do not spell it out through its class, exactly like
+    the builtins (there is no list of kinds anywhere else):
+
+    - ``default_search(task)`` / ``default_regularizers(task)``: the ranges searched when a
+      user names the model by its kind alone (``models=["my_model"]``) and by the autopilot;
+    - ``portfolio(task, n_features)``: a list of
+      :class:`~automl_core.specs.PortfolioEntry` ``(rank, values)``; a model with entries is
+      searched by the autopilot (the default run), which tries every installed model's entries
+      first, in order of rank (the builtins use 1, 2, 3...);
+    - ``default_rank``: set it to put the model in the model list of a configured run that
+      names no models.
+
+    Test them with :func:`automl_core.autopilot.portfolio.check_portfolio` beside
+    :func:`automl_core.testing.check_spec` on ``default_search(task)``.
     """
 
 
@@ -54,4 +69,22 @@ def automl_register_strategies() -> list[type]:
 
     ``build(space, mode, seed)`` must return an ask/tell :class:`~automl_core.Strategy`; run
     :func:`automl_core.testing.check_strategy` on it in your tests. Called once at plugin load.
+    """
+
+
+@hookspec
+def automl_register_loggers() -> list[type]:
+    """Return a list of :class:`~automl_core.specs.LoggerSpec` subclasses (experiment trackers).
+
+    An experiment names them (``loggers=[{"kind": ...}]``, ``[[loggers]]`` in TOML).
+    ``build()`` returns an object with ``start(*, kind, config, info, seed, results_dir,
+    resumed, finished_rows, finished_history)``, ``trial(row, history)``,
+    ``end(results, results_dir, example=None)`` and optionally ``close()``; the
+    :class:`~automl_core.specs.LoggerSpec` docstring says what each receives. They are called
+    in the driver only, on a background thread of their own, in order; one that raises is a
+    warning naming it and the run goes on; ``start`` runs again with ``resumed=True`` when
+    ``ac.resume`` continues the run, with the rows earlier processes finished. Keep the module
+    the entry point names light: import the tracker's client inside ``build()`` or the
+    logger's methods. Run :func:`automl_core.testing.check_logger` in your tests. Called once
+    at plugin load.
     """

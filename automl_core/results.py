@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,8 @@ from .report.mixin import ReportMixin
 
 __all__ = [
     "Results",
+    "ResultsSaveError",
+    "ResultsSaveWarning",
     "BestTrial",
     "build_table",
     "config_hash",
@@ -96,6 +100,19 @@ def _all_int(records, name: str) -> bool:
     return bool(vals) and all(isinstance(v, int) and not isinstance(v, bool) for v in vals)
 
 
+class ResultsSaveWarning(UserWarning):
+    """Some files of a results folder could not be written; the message names each and why."""
+
+
+class ResultsSaveError(OSError):
+    """:meth:`Results.save` with ``strict=True``: the files in ``failed`` (name -> why) were not
+    written; every other file was."""
+
+    def __init__(self, message: str, failed: dict[str, str]):
+        super().__init__(message)
+        self.failed = failed
+
+
 @dataclass
 class BestTrial:
     """The best successful trial."""
@@ -127,6 +144,10 @@ class Results(ReportMixin):
     results_dir: Path | None = None
     #: y_true / y_pred of the refit best pipeline on the held-out test split (``test_size``)
     test_predictions: pd.DataFrame | None = None
+    #: importance of each input column to the best pipeline (feature, importance,
+    #: importance_std; largest first), from
+    #: :func:`automl_core.report.feature_importance.permutation_importance`
+    feature_importance: pd.DataFrame | None = None
 
     # The config's class is built at run time from the plugin registry, so pickle cannot find
     # it by name: keep its JSON and validate it again on load.
@@ -149,35 +170,106 @@ class Results(ReportMixin):
         ok = self.table[self.table["status"] == "ok"]
         return ok.sort_values("score", ascending=self.mode == "min").head(n)
 
-    def save(self, directory: str | Path) -> Path:
-        """Write table (CSV, Parquet), history, config JSON, info and the best pipeline."""
+    def leaderboard(self) -> pd.DataFrame:
+        """The best trial of each model, best first: model, score, score_std, fit_time_s and
+        predict_time_s (summed over the folds), trials, trial_id; plus an ``ensemble`` row
+        when the autopilot chose one. See :mod:`automl_core.report.leaderboard`."""
+        from .report.leaderboard import leaderboard_frame
+
+        return leaderboard_frame(self)
+
+    def save(self, directory: str | Path, *, strict: bool = False) -> Path:
+        """Write table (CSV, Parquet), history, config JSON, the cleaning chain, info, test
+        predictions and the best pipeline into ``directory``.
+
+        Each file is written on its own (to a temporary name, then renamed): one that fails (a
+        pipeline that cannot be pickled, a full disk) neither stops the others nor leaves a
+        half-written file. The failures are named at the end, and in ``info.json`` under
+        ``files_not_saved``: a :class:`ResultsSaveWarning` by default, so a run still returns
+        its results, or with ``strict=True`` a :class:`ResultsSaveError`.
+        """
         import joblib
 
         d = Path(directory)
-        d.mkdir(parents=True, exist_ok=True)
-        self.table.to_csv(d / "table.csv", index=False)
-        _parquet_safe(self.table).to_parquet(d / "table.parquet", index=False)
+        failed: dict[str, str] = {}
+
+        def write(name: str, dump: Callable[[Path], Any]) -> None:
+            tmp = d / f".{name}.tmp"
+            try:
+                dump(tmp)
+                tmp.replace(d / name)
+            except Exception as exc:  # named in the warning or error below, not raised here
+                failed[name] = f"{type(exc).__name__}: {exc}"
+                tmp.unlink(missing_ok=True)
+
+        try:
+            d.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            failed[str(d)] = f"{type(exc).__name__}: {exc}"
+        else:
+            self._save_files(d, write, joblib.dump)
+            info = {**self.info, "metric": self.metric, "mode": self.mode}
+            if self.best is not None:
+                info["best"] = asdict(self.best)
+            if failed:
+                info["files_not_saved"] = dict(failed)
+            text = json.dumps(info, indent=2, default=_json_default)
+            write("info.json", lambda p: p.write_text(text))
+            self.results_dir = d
+        if failed:
+            problems = "; ".join(f"{name} ({why})" for name, why in failed.items())
+            message = f"results folder {str(d)!r}: not saved: {problems}; the rest was written"
+            if strict:
+                raise ResultsSaveError(message, failed)
+            warnings.warn(message, ResultsSaveWarning, stacklevel=2)
+        return d
+
+    def _save_files(self, d: Path, write, dump_pickle) -> None:
+        """Every file of :meth:`save` but ``info.json``, each through ``write(name, dump)``."""
+        write("table.csv", lambda p: self.table.to_csv(p, index=False))
+        write("table.parquet", lambda p: _parquet_safe(self.table).to_parquet(p, index=False))
         if not self.history.empty:
-            self.history.to_csv(d / "history.csv", index=False)
+            write("history.csv", lambda p: self.history.to_csv(p, index=False))
         if self.config is not None:
             from .config import dump_config
 
-            (d / "config.json").write_text(dump_config(self.config, "json"))
-            cleaners = getattr(self.config, "cleaners", None)
-            if cleaners:
-                from .autoclean import dump_chain
-
-                (d / "cleaners.toml").write_text(dump_chain(cleaners, "toml"))
-        info = {**self.info, "metric": self.metric, "mode": self.mode}
-        if self.best is not None:
-            info["best"] = asdict(self.best)
-        (d / "info.json").write_text(json.dumps(info, indent=2, default=_json_default))
+            write("config.json", lambda p: p.write_text(dump_config(self.config, "json")))
+            if getattr(self.config, "cleaners", None):
+                write("cleaners.toml", lambda p: p.write_text(self.cleaners_toml()))
         if self.test_predictions is not None:
-            self.test_predictions.to_csv(d / "test_predictions.csv", index=False)
+            write("test_predictions.csv", lambda p: self.test_predictions.to_csv(p, index=False))
+        if self.feature_importance is not None:
+            fi = self.feature_importance
+            write("feature_importance.csv", lambda p: fi.to_csv(p, index=False))
         if self.best_pipeline is not None:
-            joblib.dump(self.best_pipeline, d / "best_pipeline.joblib")
-        self.results_dir = d
-        return d
+            write("best_pipeline.joblib", lambda p: dump_pickle(self.best_pipeline, p))
+
+    def cleaners_toml(self) -> str:
+        """The cleaning chain of the run as the TOML ``[[cleaners]]`` list a config takes, with
+        the values the best trial chose where the config searched a range (the range itself,
+        with a note, when no trial succeeded)."""
+        from .config import to_toml
+        from .experiment import labels
+
+        cleaners = list(self.config.cleaners or [])
+        searched = any(not c.is_resolved() for c in cleaners)
+        note = "as configured"
+        if searched and self.best is not None:
+            params = self.best.params
+            cleaners = [
+                c.resolve(
+                    {f: params[f"{lab}.{f}"] for f in c.search_fields() if f"{lab}.{f}" in params}
+                )
+                for lab, c in zip(labels(cleaners), cleaners)
+            ]
+            note = f"with the values trial {self.best.trial_id} (the best) chose"
+        elif searched:
+            note = "with the ranges searched (no trial succeeded)"
+        header = (
+            f"# The cleaning chain used, {note}. Edit it and put it in an experiment config\n"
+            "# as its `cleaners` list (these [[cleaners]] tables) to run it again.\n\n"
+        )
+        return header + to_toml({"cleaners": [c.model_dump(mode="json") for c in cleaners]})
 
     @classmethod
     def load(cls, directory: str | Path) -> Results:
@@ -190,6 +282,7 @@ class Results(ReportMixin):
         hist = d / "history.csv"
         pipe = d / "best_pipeline.joblib"
         tp = d / "test_predictions.csv"
+        fi = d / "feature_importance.csv"
         config = None
         if (d / "config.json").exists():
             from .config import parse_config
@@ -206,6 +299,7 @@ class Results(ReportMixin):
             info=info,
             results_dir=d,
             test_predictions=pd.read_csv(tp) if tp.exists() else None,
+            feature_importance=pd.read_csv(fi) if fi.exists() else None,
         )
 
 

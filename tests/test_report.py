@@ -23,14 +23,17 @@ from sklearn.datasets import load_breast_cancer, load_diabetes
 
 import automl_core as ac
 from automl_core.cli import main
+from automl_core.evaluate import make_folds
 from automl_core.report import (
     CHARTS,
     ChartUnavailable,
     best_so_far,
     load_results,
     param_importance,
+    permutation_importance,
     plot_best_by_time,
     plot_best_by_trial,
+    plot_feature_importance,
     plot_importance,
     plot_regularization,
     plot_trial_scores,
@@ -58,10 +61,14 @@ RF = {
 }
 
 
+def _cancer() -> pd.DataFrame:
+    return load_breast_cancer(as_frame=True).frame.sample(200, random_state=0)
+
+
 @pytest.fixture(scope="module")
 def comparison():
     """random and grid on the same data: the multi-strategy charts, and a classification run."""
-    df = load_breast_cancer(as_frame=True).frame.sample(200, random_state=0)
+    df = _cancer()
     return ac.compare(
         df,
         "target",
@@ -94,6 +101,15 @@ def clf(comparison):
             "gain": 0.05,
         },
     )
+    if res.feature_importance is None:
+        # measured the way a run without a test split measures it (out of fold), until the
+        # run records it itself
+        df = _cancer()
+        X, y = df.drop(columns="target"), df["target"]
+        folds = make_folds(y, "classification", 3, True, None, seed=0)
+        res.feature_importance = permutation_importance(
+            res.best_pipeline, X, y, res.metric, folds=folds, n_repeats=2
+        )
     return res
 
 
@@ -304,6 +320,20 @@ def test_importance_needs_enough_trials(epochs):
         epochs.plot_importance()
 
 
+# ------------------------------------------------------------------------ input column importance
+
+
+def test_feature_importance_chart_has_a_bar_per_column(clf):
+    fig = clf.plot_feature_importance(top=5)
+    ax = fig.axes[0]
+    assert len(ax.patches) == min(5, len(clf.feature_importance))
+    widths = [p.get_width() for p in ax.patches]
+    assert widths == pytest.approx(clf.feature_importance["importance"].head(5).tolist())
+    assert_picture(png_of(fig))
+    with pytest.raises(ChartUnavailable, match="no feature importance"):
+        plot_feature_importance(ac.Results(table=clf.table, metric="accuracy", mode="max"))
+
+
 def test_top_trials_table_is_sorted_and_shows_active_params(clf):
     frame = top_trials_frame(clf, n=3)
     assert frame["rank"].tolist() == [1, 2, 3]
@@ -363,6 +393,15 @@ def test_report_command_writes_pngs_and_one_self_contained_page(report_dir, clf)
     assert f"{clf.info['test_score']:.4g}" in page  # the test score, the cleaning gain, facts
     assert "cleaning gain" in page and "test rows" in page
     assert "Not shown: no per-epoch history" in page
+    # the leaderboard as text, one row per model; both importances side by side
+    board = page[
+        page.index('id="leaderboard"') : page.index("</section>", page.index('id="leaderboard"'))
+    ]
+    assert board.count("<tr>") == 1 + clf.leaderboard().shape[0]
+    pair = re.search(r'<div class="pair">(.*?)</div>', page, re.S)
+    assert (
+        pair and 'id="importance"' in pair.group(1) and 'id="feature_importance"' in pair.group(1)
+    )
 
 
 def test_report_folder_is_read_without_unpickling(report_dir, clf, tmp_path):

@@ -1,114 +1,143 @@
 """The autopilot's models and its portfolio of known-good starting configurations.
 
-The portfolio is an ordered list of concrete configurations that do well across many tables
-(library defaults and settings that won often on OpenML-style benchmarks). They run first, in this
-order, so that a short budget still ends with a strong model; the search refines the best of
-them afterwards. Cheap and strong come first: two workers pick up configs 1-2, then 3-4...
-Values that depend on the table (the RBF kernel width) are set from its number of columns.
+Nothing here names a model: every installed model declares its own part (``ModelSpec.portfolio``,
+``default_search``, ``default_regularizers``), builtins and plugins alike. The autopilot searches
+every installed model serving the task that has portfolio entries, over its default ranges.
+
+The portfolio is the ordered list of every such model's entries: concrete configurations that do
+well across many tables (library defaults and settings that won often on OpenML-style
+benchmarks). They run first, in order of their ``rank``, so that a short budget still ends with
+a strong model; the search refines the best of them afterwards. Cheap and strong come first: two
+workers pick up entries 1-2, then 3-4... Values that depend on the table (the RBF kernel width)
+are set from its number of columns.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from ..space import Float
-from ..specs import ModelSpec
+from ..specs import ModelSpec, PortfolioEntry
 
-__all__ = ["AUTOPILOT_MODEL_KINDS", "autopilot_models", "portfolio"]
-
-#: models the autopilot searches, by task, in portfolio order (kinds not installed are skipped)
-AUTOPILOT_MODEL_KINDS = {
-    "classification": [
-        "hist_gradient_boosting",
-        "logistic_regression",
-        "random_forest",
-        "svc",
-        "extra_trees",
-        "knn",
-        "mlp_sklearn",
-    ],
-    "regression": [
-        "hist_gradient_boosting",
-        "linear_regression",
-        "random_forest",
-        "extra_trees",
-        "knn",
-        "mlp_sklearn",
-        "svr",
-    ],
-}
+__all__ = [
+    "AUTOPILOT_MODEL_KINDS",
+    "autopilot_kinds",
+    "autopilot_models",
+    "check_portfolio",
+    "portfolio",
+]
 
 
-def autopilot_models(task: str, registry=None) -> list[dict[str, Any]]:
-    """The searched models (each one's ``default_search``, as config dicts) for ``task``.
-
-    Linear regression gets a searched L2 strength (ridge): plain least squares has nothing to
-    tune and overfits wide tables.
-    """
-    from ..plugins import get_registry
-
-    registry = registry or get_registry()
-    known = set(registry.kinds("model"))
-    out: list[dict[str, Any]] = []
-    for kind in AUTOPILOT_MODEL_KINDS[task]:
-        if kind not in known:
-            continue
-        spec: ModelSpec = registry.get("model", kind).default_search(task)
-        d = spec.model_dump(mode="json")
-        if kind == "linear_regression" and "l2" in set(registry.kinds("regularizer")):
-            l2 = registry.get("regularizer", "l2")(strength=Float(1e-3, 1e3, log=True))
-            d["regularizers"] = [l2.model_dump(mode="json")]
-        out.append(d)
+def _entries(cls: type[ModelSpec], task: str, n_features: int) -> list[PortfolioEntry]:
+    """The class's entries for ``task``, checked: a number rank and a dict of values each."""
+    if task not in cls.tasks:
+        return []
+    out = []
+    for e in cls.portfolio(task, n_features) or []:
+        rank, values = e if isinstance(e, tuple) and len(e) == 2 else (None, None)
+        if not isinstance(rank, (int, float)) or not isinstance(values, dict):
+            raise TypeError(
+                f"{cls.__name__}.portfolio must return PortfolioEntry(rank, values) items, "
+                f"got {e!r}"
+            )
+        out.append(PortfolioEntry(float(rank), dict(values)))
     return out
 
 
-def _gamma(n_features: int) -> float:
-    # "scale" on standardised columns is 1 / n_features; the searched range is [1e-4, 1]
-    return float(min(1.0, max(1e-4, 1.0 / max(1, n_features))))
+def _ranked(task: str, n_features: int, registry) -> list[tuple[float, str, dict[str, Any]]]:
+    """(rank, kind, values) of every installed model's entries, in the order they run."""
+    rows = []
+    for kind in registry.kinds("model"):  # sorted: ties in rank go by kind
+        for rank, values in _entries(registry.get("model", kind), task, n_features):
+            rows.append((rank, kind, values))
+    rows.sort(key=lambda r: (r[0], r[1]))
+    return rows
 
 
-def portfolio(task: str, n_features: int) -> list[tuple[str, dict[str, Any]]]:
-    """Known-good configurations as ``(model kind, {field: value})``, best bets first."""
-    g = _gamma(n_features)
-    hgb = "hist_gradient_boosting"
-    if task == "classification":
-        return [
-            (hgb, dict(learning_rate=0.1, max_iter=100, max_leaf_nodes=31, min_samples_leaf=20,
-                       l2_regularization=1e-3, max_features=1.0)),
-            ("logistic_regression", dict(C=1.0)),
-            ("random_forest", dict(n_estimators=200, max_depth=0, min_samples_leaf=1,
-                                   max_features=0.3)),
-            ("svc", dict(C=10.0, gamma=g)),
-            ("extra_trees", dict(n_estimators=250, max_depth=0, min_samples_leaf=1,
-                                 max_features=0.5)),
-            (hgb, dict(learning_rate=0.05, max_iter=300, max_leaf_nodes=15, min_samples_leaf=10,
-                       l2_regularization=0.1, max_features=0.6)),
-            ("knn", dict(n_neighbors=7, weights="distance", p=2)),
-            ("mlp_sklearn", dict(width=128, depth=1, alpha=1e-3, learning_rate_init=1e-3)),
-            ("logistic_regression", dict(C=0.1)),
-            ("svc", dict(C=1.0, gamma=g)),
-            (hgb, dict(learning_rate=0.2, max_iter=60, max_leaf_nodes=63, min_samples_leaf=5,
-                       l2_regularization=1.0, max_features=0.8)),
-            ("logistic_regression", dict(C=10.0)),
-            ("random_forest", dict(n_estimators=300, max_depth=0, min_samples_leaf=2,
-                                   max_features=0.6)),
-        ]  # fmt: skip
+def autopilot_kinds(task: str, registry=None) -> list[str]:
+    """The model kinds the autopilot searches for ``task``, in the order of their first
+    portfolio entry."""
+    from ..plugins import get_registry
+
+    registry = registry or get_registry()
+    # the kinds do not depend on the table's width: any width lists the same ones
+    kinds: list[str] = []
+    for _, kind, _ in _ranked(task, 10, registry):
+        if kind not in kinds:
+            kinds.append(kind)
+    return kinds
+
+
+def autopilot_models(task: str, registry=None) -> list[dict[str, Any]]:
+    """The searched models for ``task`` as config dicts: each model's default search
+    (``default_search`` with ``default_regularizers``), in :func:`autopilot_kinds` order."""
+    from ..experiment import default_model_entry
+    from ..plugins import get_registry
+
+    registry = registry or get_registry()
     return [
-        (hgb, dict(learning_rate=0.1, max_iter=100, max_leaf_nodes=31, min_samples_leaf=20,
-                   l2_regularization=1e-3, max_features=1.0)),
-        ("linear_regression", {"l2.strength": 1.0}),
-        ("random_forest", dict(n_estimators=200, max_depth=0, min_samples_leaf=1,
-                               max_features=0.5)),
-        ("extra_trees", dict(n_estimators=250, max_depth=0, min_samples_leaf=1,
-                             max_features=0.7)),
-        (hgb, dict(learning_rate=0.05, max_iter=300, max_leaf_nodes=15, min_samples_leaf=10,
-                   l2_regularization=0.1, max_features=0.6)),
-        ("linear_regression", {"l2.strength": 30.0}),
-        ("knn", dict(n_neighbors=10, weights="distance", p=2)),
-        ("mlp_sklearn", dict(width=128, depth=2, alpha=1e-3, learning_rate_init=1e-3)),
-        (hgb, dict(learning_rate=0.03, max_iter=400, max_leaf_nodes=8, min_samples_leaf=30,
-                   l2_regularization=1.0, max_features=0.5)),
-        ("random_forest", dict(n_estimators=300, max_depth=0, min_samples_leaf=5,
-                               max_features=0.33)),
-        ("svr", dict(C=100.0, gamma=g)),
-    ]  # fmt: skip
+        default_model_entry(registry.get("model", kind), task, registry)
+        for kind in autopilot_kinds(task, registry)
+    ]
+
+
+def portfolio(task: str, n_features: int, registry=None) -> list[tuple[str, dict[str, Any]]]:
+    """Known-good configurations as ``(model kind, {field: value})``, in the order they run."""
+    from ..plugins import get_registry
+
+    registry = registry or get_registry()
+    return [(kind, values) for _, kind, values in _ranked(task, n_features, registry)]
+
+
+def check_portfolio(cls: type[ModelSpec], n_features: int = 12, registry=None) -> None:
+    """Conformance of a model's portfolio (for plugin authors' tests): every entry's keys name
+    a searched field of its default search, and its point validates in that space.
+
+    Raises ``AssertionError`` naming the model, the task and the key."""
+    from ..config import parse_config
+    from ..experiment import build_space, default_model_entry
+    from ..plugins import get_registry
+    from .strategy import portfolio_point
+
+    registry = registry or get_registry()
+    kind = cls.model_fields["kind"].default
+    for task in sorted(cls.tasks):
+        entries = _entries(cls, task, n_features)
+        if not entries:
+            continue
+        cfg = {"target": "y", "task": task, "models": [default_model_entry(cls, task, registry)]}
+        space = build_space(parse_config(cfg, registry))
+        fields = {name.split(".", 1)[1] for name in space.names if name != "model"}
+        for rank, values in entries:
+            unknown = sorted(set(values) - fields)
+            assert not unknown, (
+                f"{cls.__name__} portfolio entry (rank {rank:g}, {task}): {unknown} name no "
+                f"searched field of its default search (searched: {sorted(fields)})"
+            )
+            try:
+                portfolio_point(space, kind, values)
+            except ValueError as exc:
+                msg = f"{cls.__name__} portfolio entry (rank {rank:g}, {task}): {exc}"
+                raise AssertionError(msg) from None
+
+
+class _KindsByTask(Mapping):
+    """``{task: autopilot_kinds(task)}``, read from the installed models on each lookup (not at
+    import: the registry is built on first use, never as an import side effect). Kept for code
+    that imported the hard-coded dict this name used to hold."""
+
+    _TASKS = ("classification", "regression")
+
+    def __getitem__(self, task: str) -> list[str]:
+        if task not in self._TASKS:
+            raise KeyError(task)
+        return autopilot_kinds(task)
+
+    def __iter__(self):
+        return iter(self._TASKS)
+
+    def __len__(self) -> int:
+        return len(self._TASKS)
+
+
+AUTOPILOT_MODEL_KINDS: Mapping[str, list[str]] = _KindsByTask()

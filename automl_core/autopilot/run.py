@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from ..configured import executor_settings
+from ..configured import executor_settings, worker_config
 from ..experiment import resolve  # noqa: E402
 from ..lifecycle import Search
 from ..pipeline import build_pipeline  # noqa: E402
@@ -110,9 +110,7 @@ class AutopilotSearch(Search):
         strategy = PortfolioStrategy(
             space, exp.mode, derive_seed(cfg.seed, "strategy"), self.starts
         )
-        objective = AutopilotObjective(
-            cfg.model_dump(mode="json"), self.Xs, self.ys, folds, cfg.task
-        )
+        objective = AutopilotObjective(worker_config(cfg), self.Xs, self.ys, folds, cfg.task)
         if journal is not None:
             # out-of-fold predictions (large) in files of their own, for the ensemble's candidates
             journal.keep_aside(OOF_KEY, ENSEMBLE_CANDIDATES, exp.mode)

@@ -2,7 +2,8 @@
 
 Histogram gradient boosting (fast and usually the strongest on tables), extra trees, k-nearest
 neighbours and a small multi-layer perceptron. L2 maps onto each model's own weight penalty:
-HGB's ``l2_regularization`` (on the leaf values) and the MLP's ``alpha``.
+HGB's ``l2_regularization`` (on the leaf values) and the MLP's ``alpha``. Their portfolio
+entries rank among those of :mod:`.models` (see its docstring).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pydantic import Field
 
 from ..space import Choice, Float, Int, Searchable
 from ..specs import ModelSpec
-from .models import ForestSpecBase
+from .models import ForestSpecBase, _entries
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 PositiveInt = Annotated[int, Field(ge=1)]
@@ -72,6 +73,24 @@ class HistGradientBoostingSpec(ModelSpec):
             max_features=Float(0.3, 1.0),
         )
 
+    @classmethod
+    def portfolio(cls, task, n_features):
+        # fast and usually the strongest on tables: first, then twice more in other shapes
+        def hgb(lr, iters, leaves, min_leaf, l2, share):
+            return dict(
+                learning_rate=lr,
+                max_iter=iters,
+                max_leaf_nodes=leaves,
+                min_samples_leaf=min_leaf,
+                l2_regularization=l2,
+                max_features=share,
+            )
+
+        first, slow = hgb(0.1, 100, 31, 20, 1e-3, 1.0), hgb(0.05, 300, 15, 10, 0.1, 0.6)
+        if task == "classification":
+            return _entries((1, first), (6, slow), (11, hgb(0.2, 60, 63, 5, 1.0, 0.8)))
+        return _entries((1, first), (5, slow), (9, hgb(0.03, 400, 8, 30, 1.0, 0.5)))
+
 
 class ExtraTreesSpec(ForestSpecBase):
     """scikit-learn extra trees (classifier or regressor by task); no weight penalty to take."""
@@ -87,6 +106,12 @@ class ExtraTreesSpec(ForestSpecBase):
             min_samples_leaf=Int(1, 10, log=True),
             max_features=Float(0.1, 1.0),
         )
+
+    @classmethod
+    def portfolio(cls, task, n_features):
+        rank, share = (5, 0.5) if task == "classification" else (4, 0.7)
+        values = dict(n_estimators=250, max_depth=0, min_samples_leaf=1, max_features=share)
+        return _entries((rank, values))
 
 
 class KNNSpec(ModelSpec):
@@ -111,6 +136,11 @@ class KNNSpec(ModelSpec):
             weights=Choice(["uniform", "distance"]),
             p=Choice([1, 2]),
         )
+
+    @classmethod
+    def portfolio(cls, task, n_features):
+        k = 7 if task == "classification" else 10
+        return _entries((7, dict(n_neighbors=k, weights="distance", p=2)))
 
 
 class MLPSpec(ModelSpec):
@@ -148,6 +178,11 @@ class MLPSpec(ModelSpec):
             alpha=Float(1e-6, 1.0, log=True),
             learning_rate_init=Float(1e-4, 1e-2, log=True),
         )
+
+    @classmethod
+    def portfolio(cls, task, n_features):
+        depth = 1 if task == "classification" else 2
+        return _entries((8, dict(width=128, depth=depth, alpha=1e-3, learning_rate_init=1e-3)))
 
 
 EXTRA_MODELS = [HistGradientBoostingSpec, ExtraTreesSpec, KNNSpec, MLPSpec]

@@ -84,6 +84,13 @@ CHARTS: list[Chart] = [
         "importance",
         "plot_importance",
     ),
+    Chart(
+        "feature_importance",
+        "Input column importance",
+        "feature_importance (permutation importance, measured after the refit)",
+        "feature_importance",
+        "plot_feature_importance",
+    ),
     Chart("top_trials", "Top trials", "table (score, status)", "importance", "plot_top_trials"),
 ]
 

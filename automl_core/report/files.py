@@ -30,6 +30,7 @@ def load_results(directory: str | Path):
     else:
         table = pd.read_csv(d / "table.csv")
     hist, tp = d / "history.csv", d / "test_predictions.csv"
+    fi = d / "feature_importance.csv"
     if "task" not in info and (d / "config.json").exists():
         info["task"] = json.loads((d / "config.json").read_text()).get("task")
     return Results(
@@ -41,4 +42,5 @@ def load_results(directory: str | Path):
         info=info,
         results_dir=d,
         test_predictions=pd.read_csv(tp) if tp.exists() else None,
+        feature_importance=pd.read_csv(fi) if fi.exists() else None,
     )

@@ -112,6 +112,7 @@ table{border-collapse:collapse;font-size:.85em;width:100%}
 th,td{text-align:left;padding:4px 8px;border-bottom:1px solid #e6e9ee;vertical-align:top}
 th{background:#eef2f7}
 .note{color:#5b6472;font-style:italic;margin:0}
+.pair{display:flex;flex-wrap:wrap;gap:0 16px}.pair>section{flex:1 1 420px;min-width:0}
 .error{color:#b3261e;margin:0}
 """
 
@@ -204,6 +205,45 @@ def _html_table(frame: pd.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _leaderboard(data: Any) -> str:
+    """The best trial of each model as a text table (absent when no trial scored)."""
+    from .leaderboard import leaderboard_frame
+
+    try:
+        board = leaderboard_frame(data)
+    except (TypeError, ChartUnavailable):
+        return ""
+    if board.empty:
+        return ""
+    shown = board.rename(columns={"fit_time_s": "fit s", "predict_time_s": "predict s"})
+    shown["score_std"] = [fmt(v, 3) for v in shown["score_std"]]
+    for col in ("fit s", "predict s"):
+        shown[col] = [fmt(v, 3) for v in shown[col]]
+    shown["trial_id"] = ["–" if pd.isna(v) else str(int(v)) for v in shown["trial_id"]]
+    note = (
+        '<p class="note">The best trial of each model; fit and predict seconds are summed '
+        "over the folds.</p>"
+    )
+    return f'<section id="leaderboard"><h2>Leaderboard</h2>{_html_table(shown)}{note}</section>'
+
+
+#: charts shown side by side (what the search's parameters and the table's columns explain)
+_PAIRED = ("importance", "feature_importance")
+
+
+def _sections(data: Any, rendered: list[_Rendered]) -> list[str]:
+    """Each chart's section, the two importance charts in one row."""
+    pair = [r for r in rendered if r.chart.name in _PAIRED]
+    out = []
+    for r in rendered:
+        if r.chart.name not in _PAIRED:
+            out.append(_chart_section(data, r))
+        elif r is pair[0]:
+            inner = "".join(_chart_section(data, q) for q in pair)
+            out.append(inner if len(pair) == 1 else f'<div class="pair">{inner}</div>')
+    return out
+
+
 def _chart_section(data: Any, r: _Rendered) -> str:
     title = html.escape(r.chart.title)
     if r.png is None:
@@ -234,7 +274,8 @@ def render_html(data: Any, rendered: list[_Rendered], title: str) -> str:
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head><body><main>",
         f'<h1>{html.escape(title)}</h1><p class="sub">{html.escape(sub)}</p>',
         _cards(data),
-        *(_chart_section(data, r) for r in rendered),
+        _leaderboard(data),
+        *_sections(data, rendered),
         _facts(data),
         "</main></body></html>",
     ]

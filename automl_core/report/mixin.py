@@ -57,6 +57,10 @@ class ReportMixin:
         """Parameter importance from a random forest fitted on the table."""
         return self._plot("importance", **kw)
 
+    def plot_feature_importance(self, **kw: Any):
+        """Permutation importance of each input column to the best pipeline (bars)."""
+        return self._plot("feature_importance", **kw)
+
     def plot_top_trials(self, **kw: Any):
         """The best trials as a table figure."""
         return self._plot("top_trials", **kw)

@@ -1,0 +1,196 @@
+"""How much each input column matters to the best pipeline: permutation importance.
+
+One column at a time is shuffled across the rows (its values kept, their link to the target
+broken) and the pipeline scored again; the column's importance is how much the metric worsens,
+in the metric's own units, averaged over ``n_repeats`` shuffles (positive: the column helps;
+about zero: the pipeline does not use it, e.g. an id column the cleaning drops). The columns are
+the table's own, before cleaning: the pipeline's cleaners run on every shuffled copy.
+
+Where: on the held-out test split when the run has one (the refit best pipeline, rows it never
+saw). Without one, scoring the refit pipeline on its own training rows would reward what it
+memorised, so the importance is measured out of fold, cheaply: a clone of the pipeline is
+fitted on the first fold's training rows (one fit, a fold's share of the rows) and the first
+fold's validation rows are shuffled. Rows beyond ``max_rows`` are subsampled (seeded).
+
+Cost: one fit without a test split, then ``1 + n_repeats x columns`` predictions of the
+pipeline on at most ``max_rows`` rows. Measured (CPU seconds on one core, SVC pipelines of the
+automatic cleaning chain, 5 repeats, load 12): iris 0.08 s on its 38 test rows; digits 8.2 s on
+its 450 test rows (321 predictions of ~25 ms), 5.9 s out of fold on 270 rows. ``max_seconds``
+caps it: the first, unshuffled prediction is timed, and the repeats, then the rows, are cut.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._common import ChartUnavailable, fmt, metric_of, new_figure
+
+__all__ = [
+    "IMPORTANCE_COLUMNS",
+    "permutation_importance",
+    "plot_feature_importance",
+    "record_feature_importance",
+]
+
+IMPORTANCE_COLUMNS = ["feature", "importance", "importance_std"]
+
+
+def permutation_importance(
+    pipeline: Any,
+    X: pd.DataFrame,
+    y: pd.Series,
+    metric: str,
+    *,
+    folds: list[tuple[np.ndarray, np.ndarray]] | None = None,
+    n_repeats: int = 5,
+    seed: int = 0,
+    max_rows: int = 2_000,
+    max_seconds: float | None = None,
+) -> pd.DataFrame:
+    """The importance of each column of ``X`` to ``pipeline`` under ``metric``, largest first.
+
+    ``folds`` None: ``pipeline`` is fitted and ``X``/``y`` are rows it never saw (the test
+    split). ``folds`` given (the run's folds over ``X``/``y``, its training rows): a clone is
+    fitted on the first fold's training rows and scored on that fold's validation rows. Columns
+    ``feature``, ``importance`` (mean worsening of ``metric``), ``importance_std``; ``attrs``
+    holds ``baseline`` (the unshuffled score), ``on`` ("test" or "out-of-fold"), ``rows``,
+    ``repeats`` and ``seconds``. ``max_seconds``: a cap on the shuffled predictions (the one
+    fit of the out-of-fold case is not in it): fewer repeats, then fewer rows (at least
+    :data:`MIN_ROWS`), as the unshuffled prediction's time says.
+    """
+    from sklearn.base import clone
+    from sklearn.metrics import get_scorer
+
+    from ..metrics import METRICS
+
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r} (known: {', '.join(sorted(METRICS))})")
+    if n_repeats < 1:
+        raise ValueError(f"n_repeats must be at least 1, got {n_repeats}")
+    t0 = time.perf_counter()
+    m = METRICS[metric]
+    scorer = get_scorer(m.scorer)  # greater is better, so a drop is a worsening
+    if folds is not None:
+        tr, va = folds[0]
+        est = clone(pipeline).fit(X.iloc[tr], y.iloc[tr])
+        X, y, on = X.iloc[va], y.iloc[va], "out-of-fold"
+    else:
+        est, on = pipeline, "test"
+    rng = np.random.default_rng(seed)
+    if len(X) > max_rows:
+        keep = np.sort(rng.choice(len(X), size=max_rows, replace=False))
+        X, y = X.iloc[keep], y.iloc[keep]
+    t1 = time.perf_counter()
+    base = float(scorer(est, X, y))
+    if max_seconds is not None:
+        n = len(X)
+        call_s = time.perf_counter() - t1
+        X, y, n_repeats = _fit_in(X, y, n_repeats, X.shape[1], call_s, max_seconds, rng)
+        if len(X) < n:
+            base = float(scorer(est, X, y))  # the baseline of the rows kept
+    rows = []
+    for col in X.columns:
+        values = X[col].to_numpy()
+        drops = []
+        for _ in range(n_repeats):
+            shuffled = X.copy()
+            shuffled[col] = values[rng.permutation(len(values))]
+            drops.append(base - float(scorer(est, shuffled, y)))
+        rows.append((str(col), float(np.mean(drops)), float(np.std(drops))))
+    out = pd.DataFrame(rows, columns=IMPORTANCE_COLUMNS)
+    out = out.sort_values("importance", ascending=False, kind="stable").reset_index(drop=True)
+    out.attrs.update(
+        baseline=float(m.sign * base),
+        on=on,
+        rows=int(len(X)),
+        repeats=int(n_repeats),
+        seconds=round(time.perf_counter() - t0, 3),
+    )
+    return out
+
+
+def record_feature_importance(
+    results: Any,
+    X: pd.DataFrame,
+    y: pd.Series,
+    X_test: pd.DataFrame | None = None,
+    y_test: pd.Series | None = None,
+    *,
+    folds: list[tuple[np.ndarray, np.ndarray]] | None = None,
+    seed: int = 0,
+    n_repeats: int = 5,
+    max_seconds: float | None = None,
+) -> pd.DataFrame | None:
+    """Measure the importance of each input column to ``results.best_pipeline`` where the run
+    allows: on the test split (``X_test``) when there is one, else out of fold on the training
+    rows ``X``/``y`` with ``folds`` (one more fit). Sets ``results.feature_importance`` and
+    ``results.info["feature_importance"]`` (where, rows, repeats, seconds, baseline); returns
+    the table, or None when there is no pipeline, or neither a test split nor folds."""
+    pipe = getattr(results, "best_pipeline", None)
+    if pipe is None or (X_test is None and not folds):
+        return None
+    kw = dict(n_repeats=n_repeats, seed=seed, max_seconds=max_seconds)
+    if X_test is not None:
+        imp = permutation_importance(pipe, X_test, y_test, results.metric, **kw)
+    else:
+        imp = permutation_importance(pipe, X, y, results.metric, folds=folds, **kw)
+    results.feature_importance = imp
+    results.info["feature_importance"] = dict(imp.attrs)
+    return imp
+
+
+#: ``max_seconds`` never cuts the rows below this many (a score on fewer is noise)
+MIN_ROWS = 100
+
+
+def _fit_in(X, y, repeats: int, columns: int, call_s: float, max_seconds: float, rng):
+    """``(X, y, repeats)`` cut so that ``columns x repeats`` predictions of ``call_s`` seconds
+    (at ``len(X)`` rows; a prediction's time taken as linear in the rows) fit ``max_seconds``."""
+    calls_fit = max_seconds / max(call_s, 1e-6)
+    if columns * repeats <= calls_fit:
+        return X, y, repeats
+    repeats = max(1, int(calls_fit // columns))
+    share = calls_fit / (columns * repeats)
+    if share < 1 and len(X) > MIN_ROWS:
+        keep = np.sort(rng.choice(len(X), size=max(MIN_ROWS, int(len(X) * share)), replace=False))
+        X, y = X.iloc[keep], y.iloc[keep]
+    return X, y, repeats
+
+
+def plot_feature_importance(data: Any, top: int = 15):
+    """Horizontal bars of ``data.feature_importance`` (the ``top`` largest), the spread of the
+    shuffles as error bars."""
+    imp = getattr(data, "feature_importance", None)
+    if not isinstance(imp, pd.DataFrame) or imp.empty:
+        raise ChartUnavailable("these results hold no feature importance")
+    shown = imp.head(top)
+    fig, ax = new_figure(7.0, max(2.4, 0.9 + 0.38 * len(shown)))
+    values = shown["importance"].to_numpy(float)
+    ax.barh(
+        range(len(shown)),
+        values,
+        xerr=shown["importance_std"].to_numpy(float),
+        color=["#2ca02c" if v > 0 else "#9aa3ae" for v in values],
+        error_kw={"elinewidth": 1, "capsize": 2, "ecolor": "#5b6472"},
+    )
+    ax.set_yticks(range(len(shown)), list(shown["feature"].astype(str)), fontsize=9)
+    ax.invert_yaxis()
+    ax.grid(False, axis="y")
+    ax.axvline(0, color="#5b6472", linewidth=0.8)
+    for i, v in enumerate(values):
+        ax.text(max(v, 0.0), i, f" {fmt(v, 3)}", va="center", fontsize=8)
+    # a saved table keeps no attrs: the run's info says where it was measured
+    on = imp.attrs.get("on") or (
+        (getattr(data, "info", None) or {}).get("feature_importance") or {}
+    ).get("on")
+    where = {"test": "test split", "out-of-fold": "one fold's validation rows"}.get(on, "")
+    ax.set_xlabel(f"{metric_of(data)} lost when the column is shuffled")
+    more = f" (top {top} of {len(imp)})" if len(imp) > top else ""
+    ax.set_title(
+        f"Input column importance{more}" + (f", on the {where}" if where else ""), fontsize=11
+    )
+    return fig

