@@ -126,9 +126,9 @@ def refit_pipeline(cfg, best_rec):
 
 def required_kinds(cfg: Any) -> dict[str, list[str]]:
     """The cleaner / model / regularizer kinds the workers must know to run ``cfg``."""
-    from .experiment import default_models
+    from .experiment import config_models
 
-    models = list(cfg.models or (default_models(cfg.task) if cfg.task else []))
+    models = list(config_models(cfg) if (cfg.models or cfg.task) else [])
     return {
         "cleaner": sorted({c.kind for c in cfg.cleaners or []}),
         "model": sorted({m.kind for m in models}),

@@ -93,6 +93,10 @@ class Search:
     def refit(self, results: Results, recorder: Recorder, X, y) -> None:
         raise NotImplementedError
 
+    def importance_rows(self, X, y):
+        """``(X, y, folds)`` for out-of-fold column importance: the searched rows and folds."""
+        return X, y, getattr(self, "folds", None)
+
     def run_engine(self, engine: TrialEngine, objective, journal, settings) -> bool:
         """Continue ``journal``'s trials if it holds some, then run the engine's search."""
         if journal is not None and journal.count > 1:
@@ -201,6 +205,7 @@ def run_experiment(
         if results.best_pipeline is None and exp.deadline.bounded:
             fit_baseline(exp, search, results, X, y)
         test_score(results, X_test, y_test, cfg.metric)
+        column_importance(exp, search, results, X, y, X_test, y_test)
         if cfg.results_dir:
             results.save(cfg.results_dir)
         if loggers:
@@ -209,6 +214,28 @@ def run_experiment(
     finally:
         if lock is not None:
             lock.release()
+
+
+def column_importance(exp, search, results, X, y, X_test, y_test) -> None:
+    """The importance of each input column to the best pipeline (permutation importance on the
+    test split, else out of fold on the searched rows: one more fit), when the run keeps a
+    report (a results folder) or has a test split, and its deadline leaves time (at most
+    half of what is left)."""
+    if results.best_pipeline is None or not (exp.cfg.results_dir or X_test is not None):
+        return
+    max_s = None
+    if exp.deadline.bounded:
+        if exp.deadline.left() < 1.0:
+            return
+        max_s = 0.5 * exp.deadline.left()
+    from .report.feature_importance import record_feature_importance
+
+    Xf, yf, folds = search.importance_rows(X, y)
+    seed = derive_seed(exp.cfg.seed, "importance")
+    if X_test is not None:
+        record_feature_importance(results, Xf, yf, X_test, y_test, seed=seed, max_seconds=max_s)
+    elif folds:
+        record_feature_importance(results, Xf, yf, folds=folds, seed=seed, max_seconds=max_s)
 
 
 def fit_baseline(exp: Experiment, search: Search, results: Results, X, y) -> None:

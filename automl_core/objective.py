@@ -63,6 +63,8 @@ class PipelineObjective:
             # networks train epoch by epoch: folds in lockstep, fold means reported every epoch
             out = cross_validate_epochs(*args, ctx=ctx, train_score=self.cfg.cv.train_score)
         else:
-            out = cross_validate(*args, train_score=self.cfg.cv.train_score)
+            out = cross_validate(
+                *args, train_score=self.cfg.cv.train_score, resources=(ctx.cpus, ctx.gpus)
+            )
         out.pop("fold_scores", None)
         return out

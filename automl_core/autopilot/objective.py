@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
-from ..evaluate import score
+from ..evaluate import bind_resources, score
 from ..objective import PipelineObjective
 
 __all__ = ["AutopilotObjective", "encode_oof", "decode_oof", "OOF_KEY"]
@@ -67,20 +67,23 @@ class AutopilotObjective(PipelineObjective):
         width = 1 if classes is None else len(classes)
         keep = len(self.y) * width <= MAX_OOF_VALUES
         oof = np.zeros((len(self.y), width)) if keep else None
-        scores, fit_times = [], []
+        scores, fit_times, predict_times = [], [], []
         for tr, va in self.folds:
-            est = clone(pipe)
+            est = bind_resources(clone(pipe), (ctx.cpus, ctx.gpus))
             Xva, yva = self.X.iloc[va], self.y.iloc[va]
             t0 = time.perf_counter()
             est.fit(self.X.iloc[tr], self.y.iloc[tr])
             fit_times.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
             scores.append(score(est, Xva, yva, self.cfg.metric))
+            predict_times.append(time.perf_counter() - t0)
             if oof is not None:
                 oof[va] = _fold_prediction(est, Xva, classes).reshape(len(va), width)
         out: dict[str, Any] = {
             "score": float(np.mean(scores)),
             "score_std": float(np.std(scores)),
             "fit_time_s": float(np.sum(fit_times)),
+            "predict_time_s": float(np.sum(predict_times)),
             # a typical fold's fit (the first fit in a fresh worker also pays lazy imports)
             "fold_fit_s": float(np.median(fit_times)),
         }

@@ -144,6 +144,9 @@ class AutopilotSearch(Search):
             kill_workers()
         return engine.recorder
 
+    def importance_rows(self, X, y):
+        return self.Xs, self.ys, self.folds  # the searched subsample and its folds
+
     def _reserve(self, recorder) -> float:
         """Seconds kept back from the deadline: the refit of the best trial so far."""
         best = recorder.best(self.exp.mode)
