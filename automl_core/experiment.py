@@ -54,7 +54,7 @@ def _model_entries(entries: list[dict[str, Any]], registry) -> list[ModelSpec]:
     """Config entries validated as a config's models are (each with its ``regularizers``)."""
     from pydantic import TypeAdapter, ValidationError
 
-    from .config import config_class
+    from .config.build import config_class
     from .plugins import PluginError
 
     cls = config_class(registry)
