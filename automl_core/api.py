@@ -86,6 +86,8 @@ def run(
         test_size=test_size,
         cleaning_gain=cleaning_gain,
     )
+    if not d["autopilot"] or d.get("address"):
+        _start_ray_first(d)
     data = load_data(data, d)
     cfg, X, y, info = prepare_experiment(data, d)
     from .configured import ConfiguredSearch
@@ -99,6 +101,17 @@ def run(
         return run_experiment(exp, AutopilotSearch, show_progress=show_progress)
     exp = Experiment(cfg, X, y, info, Deadline(cfg.budget.time_s, started))
     return run_experiment(exp, ConfiguredSearch, show_progress=show_progress)
+
+
+def _start_ray_first(d: dict[str, Any]) -> None:
+    """A run on Ray starts it before the data is read and checked (cold start): the workers
+    Ray prestarts then import their stack while this process reads and checks the table,
+    instead of after. Only once the config itself validates, so a bad file starts nothing."""
+    from .config import parse_config
+    from .runner.session import ensure_ray
+
+    parse_config({k: v for k, v in d.items() if k != "data"})
+    ensure_ray(d.get("address"), preload="tables")
 
 
 def tune(
