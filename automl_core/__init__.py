@@ -10,33 +10,31 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-# light modules (no pandas, no scikit-learn). ``compare`` and ``resume`` are also the names of
-# functions: importing those submodules here, before the functions are bound, keeps a later
-# ``import automl_core.resume`` from replacing the function ``automl_core.resume``.
-from .compare import Comparison, compare
+# light modules only here (no pandas, no scikit-learn): a Ray worker imports this package
 from .config import ConfigError, ExperimentConfig, dump_config, load_config, parse_config
+from .experiment.resume import ExperimentInterrupted, resume
 from .hookspecs import hookimpl
+from .interfaces.compare import Comparison, compare
 from .lazy import lazy_attributes
 from .plugins import PluginError, get_registry, register_plugin
-from .resume import ExperimentInterrupted, resume
 from .space import Choice, Float, Int, Searchable, SearchSpace
 from .specs import CleanerSpec, LoggerSpec, ModelSpec, RegularizerSpec, StrategySpec
 from .strategies import Outcome, Strategy
 
 if TYPE_CHECKING:
-    from .api import read_table, run, tune
-    from .datacheck import DataError
-    from .estimator import AutoMLClassifier, AutoMLRegressor
+    from .data.check import DataError
+    from .interfaces.api import read_table, run, tune
+    from .interfaces.estimator import AutoMLClassifier, AutoMLRegressor
     from .results import BestTrial, Results
 
 #: name -> submodule, imported on first access
 _LAZY = {
-    "read_table": "api",
-    "run": "api",
-    "tune": "api",
-    "DataError": "datacheck",
-    "AutoMLClassifier": "estimator",
-    "AutoMLRegressor": "estimator",
+    "read_table": "interfaces.api",
+    "run": "interfaces.api",
+    "tune": "interfaces.api",
+    "DataError": "data.check",
+    "AutoMLClassifier": "interfaces.estimator",
+    "AutoMLRegressor": "interfaces.estimator",
     "BestTrial": "results",
     "Results": "results",
 }

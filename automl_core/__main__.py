@@ -1,10 +1,10 @@
-"""``python -m automl_core``: the ``automl`` command line (:mod:`automl_core.cli`)."""
+"""``python -m automl_core``: the ``automl`` command line (:mod:`automl_core.interfaces.cli`)."""
 
 from __future__ import annotations
 
 import sys
 
-from .cli import main
+from .interfaces.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -249,7 +249,7 @@ class Results(ReportMixin):
         the values the best trial chose where the config searched a range (the range itself,
         with a note, when no trial succeeded)."""
         from .config import to_toml
-        from .experiment import labels
+        from .search.config_space import labels
 
         cleaners = list(self.config.cleaners or [])
         searched = any(not c.is_resolved() for c in cleaners)

@@ -186,7 +186,7 @@ class LoggerSpec(ComponentSpec):
 
     Its fields are settings, never search ranges. ``build()`` returns the logger, an object
     with these methods (all called in the driver, in this order, by
-    :class:`automl_core.loggers.LoggerHub`; never on a trial worker):
+    :class:`automl_core.experiment.loggers.LoggerHub`; never on a trial worker):
 
     - ``start(*, kind, config, info, seed, results_dir, resumed, finished_rows,
       finished_history)``: the run starts. ``kind``: ``"run"``, ``"tune"`` or

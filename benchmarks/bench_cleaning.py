@@ -78,7 +78,7 @@ def table_bytes(X: pd.DataFrame, y: pd.Series) -> int:
 def run_ours(X, y):
     from sklearn.pipeline import Pipeline
 
-    from automl_core.autoclean import apply_dataset_stage, default_cleaners
+    from automl_core.data.autoclean import apply_dataset_stage, default_cleaners
 
     t0 = time.perf_counter()
     chain = default_cleaners(X, y, "classification")

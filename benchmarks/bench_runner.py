@@ -131,7 +131,7 @@ def bench_svc_grid(
         }
     ]
     # the very folds ac.run uses for seed 0, so every contender scores the same splits
-    from automl_core.evaluate import make_folds
+    from automl_core.evaluation.cv import make_folds
     from automl_core.seeds import derive_seed
 
     cv = make_folds(pd.Series(y), "classification", 3, True, None, derive_seed(0, "folds"))

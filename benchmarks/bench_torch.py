@@ -143,7 +143,7 @@ def _data(size: int = 12):
     """The case study's training images: digits resized to size x size, standardized."""
     from sklearn.datasets import load_digits
 
-    from automl_core.cleaning.images import resize_images
+    from automl_core.data.cleaning.images import resize_images
 
     X, y = load_digits(return_X_y=True)
     imgs = resize_images((X / 16.0).reshape(-1, 8, 8, 1).astype(np.float32), size, size)
@@ -211,10 +211,10 @@ def in_trial(X, y, epochs: int, device: str) -> float:
     import pandas as pd
     from automl_core_torch import CNNNet, TorchClassifier
 
-    from automl_core.cleaning import images_to_frame
-    from automl_core.epochs import cross_validate_epochs
-    from automl_core.evaluate import make_folds
-    from automl_core.pipeline import AutoPipeline
+    from automl_core.data.cleaning import images_to_frame
+    from automl_core.evaluation.cv import make_folds
+    from automl_core.evaluation.epochs import cross_validate_epochs
+    from automl_core.evaluation.pipeline import AutoPipeline
 
     class Ctx:
         cpus, gpus = 1, int(device == "cuda")

@@ -72,7 +72,7 @@ def _penguins():
 
 
 def _churn():
-    from automl_core.datasets import CHURN_TARGET, make_churn
+    from automl_core.data.datasets import CHURN_TARGET, make_churn
 
     return make_churn().rename(columns={CHURN_TARGET: "churn"})
 

@@ -66,7 +66,7 @@ def _load(source: str, name: str) -> pd.DataFrame:
         from palmerpenguins import load_penguins  # ships penguins.csv
 
         return load_penguins()
-    from automl_core.datasets import CHURN_TARGET, make_churn
+    from automl_core.data.datasets import CHURN_TARGET, make_churn
 
     return make_churn().rename(columns={CHURN_TARGET: "churn"})
 

@@ -7,21 +7,21 @@ import pandas as pd
 import pytest
 from threadpoolctl import threadpool_limits
 
-from automl_core.autoclean import (
+from automl_core.config import parse_config
+from automl_core.data.autoclean import (
     apply_dataset_stage,
     default_cleaners,
     describe_chain,
     dump_chain,
     load_chain,
 )
-from automl_core.before_after import MinimalPreprocessor, compare_cleaning
-from automl_core.config import parse_config
-from automl_core.datacheck import validate_table
-from automl_core.datasets import CHURN_TARGET, make_churn
-from automl_core.evaluate import cross_validate, make_folds
-from automl_core.experiment import Resolved
-from automl_core.pipeline import build_pipeline
+from automl_core.data.check import validate_table
+from automl_core.data.datasets import CHURN_TARGET, make_churn
+from automl_core.evaluation.before_after import MinimalPreprocessor, compare_cleaning
+from automl_core.evaluation.cv import cross_validate, make_folds
+from automl_core.evaluation.pipeline import build_pipeline
 from automl_core.plugins import get_registry
+from automl_core.search.config_space import Resolved
 
 
 @pytest.fixture(autouse=True)

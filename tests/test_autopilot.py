@@ -25,8 +25,8 @@ from automl_core.autopilot.cleaning import autopilot_cleaners
 from automl_core.autopilot.objective import decode_oof, encode_oof
 from automl_core.builtins.models_extra import EXTRA_MODELS
 from automl_core.config import parse_config
-from automl_core.experiment import build_space
 from automl_core.plugins import get_registry
+from automl_core.search.config_space import build_space
 from automl_core.strategies.base import Outcome
 from automl_core.testing import check_spec, check_strategy
 
@@ -225,7 +225,7 @@ def test_default_run_keeps_the_budget_and_beats_the_baseline(cancer_small):
 
 
 def test_only_a_time_budget_or_strategy_auto_picks_the_autopilot():
-    from automl_core.prepare import _wants_autopilot
+    from automl_core.data.prepare import _wants_autopilot
 
     assert _wants_autopilot({}, None, None, None, 60)  # run(df, target="y", time_budget_s=60)
     assert _wants_autopilot({}, "auto", None, 20, None)

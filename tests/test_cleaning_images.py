@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from threadpoolctl import threadpool_limits
 
-from automl_core.cleaning import (
+from automl_core.data.cleaning import (
     ImageBinarize,
     ImageGrayscale,
     ImageNormalize,
@@ -16,10 +16,10 @@ from automl_core.cleaning import (
     image_paths,
     images_to_frame,
 )
-from automl_core.evaluate import cross_validate, make_folds
-from automl_core.experiment import Resolved
-from automl_core.pipeline import build_pipeline
+from automl_core.evaluation.cv import cross_validate, make_folds
+from automl_core.evaluation.pipeline import build_pipeline
 from automl_core.plugins import get_registry
+from automl_core.search.config_space import Resolved
 
 PIL = pytest.importorskip("PIL.Image")
 

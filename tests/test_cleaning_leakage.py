@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin
 
-from automl_core.cleaning import ClassWeights, Imputer, NumericGuard, Resampler, Scaler
-from automl_core.evaluate import cross_validate, make_folds
-from automl_core.pipeline import AutoPipeline
+from automl_core.data.cleaning import ClassWeights, Imputer, NumericGuard, Resampler, Scaler
+from automl_core.evaluation.cv import cross_validate, make_folds
+from automl_core.evaluation.pipeline import AutoPipeline
 
 SEEN: dict[str, list] = {"fit": [], "weights": [], "predict": []}
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from automl_core.cleaning import ClassWeights, OneHotEncoder, Resampler
+from automl_core.data.cleaning import ClassWeights, OneHotEncoder, Resampler
 
 
 @pytest.fixture

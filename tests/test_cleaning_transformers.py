@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from automl_core.cleaning import (
+from automl_core.data.cleaning import (
     DatetimeFeatures,
     DropColumns,
     DropDuplicates,
@@ -20,7 +20,7 @@ from automl_core.cleaning import (
     datetime_unit,
     infer_column_roles,
 )
-from automl_core.cleaning.dates import civil_from_seconds
+from automl_core.data.cleaning.dates import civil_from_seconds
 
 NAN = np.nan
 
@@ -310,7 +310,7 @@ def test_object_arrays_of_numbers_are_numbers():
 
 
 def test_image_cleaners_name_their_pixel_columns():
-    from automl_core.cleaning import ImageGrayscale, ImageNormalize, ImageResize
+    from automl_core.data.cleaning import ImageGrayscale, ImageNormalize, ImageResize
 
     images = np.random.default_rng(0).integers(0, 255, size=(2, 5, 6, 3), dtype=np.uint8)
     for t, shape in [

@@ -11,7 +11,7 @@ from sklearn.datasets import load_wine
 
 def automl(*args, cwd=None):
     return subprocess.run(
-        [sys.executable, "-m", "automl_core.cli", *args],
+        [sys.executable, "-m", "automl_core.interfaces.cli", *args],
         capture_output=True,
         text=True,
         cwd=cwd,

@@ -139,7 +139,7 @@ def test_cli_exits_2_with_the_field_path(tmp_path):
     p = tmp_path / "bad.toml"
     p.write_text('target = "y"\n[[models]]\nkind = "svc"\nC = -1\n')
     proc = subprocess.run(
-        [sys.executable, "-m", "automl_core.cli", "validate", str(p)],
+        [sys.executable, "-m", "automl_core.interfaces.cli", "validate", str(p)],
         capture_output=True,
         text=True,
     )
@@ -149,7 +149,9 @@ def test_cli_exits_2_with_the_field_path(tmp_path):
 
 def test_schema_command_prints_the_json_schema():
     proc = subprocess.run(
-        [sys.executable, "-m", "automl_core.cli", "schema"], capture_output=True, text=True
+        [sys.executable, "-m", "automl_core.interfaces.cli", "schema"],
+        capture_output=True,
+        text=True,
     )
     assert proc.returncode == 0
     schema = json.loads(proc.stdout)

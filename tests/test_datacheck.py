@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 from threadpoolctl import threadpool_limits
 
-from automl_core.autoclean import default_cleaners
-from automl_core.datacheck import DataError, validate_features, validate_table
-from automl_core.experiment import Resolved
-from automl_core.pipeline import build_pipeline
+from automl_core.data.autoclean import default_cleaners
+from automl_core.data.check import DataError, validate_features, validate_table
+from automl_core.evaluation.pipeline import build_pipeline
 from automl_core.plugins import get_registry
+from automl_core.search.config_space import Resolved
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from automl_core.datasets import CHURN_TARGET, make_churn
+from automl_core.data.datasets import CHURN_TARGET, make_churn
 
 
 @pytest.fixture(scope="module")

@@ -23,11 +23,11 @@ from automl_core.autopilot.portfolio import (
     portfolio,
 )
 from automl_core.config import parse_config
-from automl_core.evaluate import make_folds
-from automl_core.experiment import build_space, config_models, default_models, resolve
-from automl_core.objective import PipelineObjective
-from automl_core.pipeline import build_pipeline
+from automl_core.evaluation.cv import make_folds
+from automl_core.evaluation.objective import PipelineObjective
+from automl_core.evaluation.pipeline import build_pipeline
 from automl_core.plugins import get_registry, register_plugin, reset_registry
+from automl_core.search.config_space import build_space, config_models, default_models, resolve
 from automl_core.space import Float
 from automl_core.specs import PortfolioEntry
 

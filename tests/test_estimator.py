@@ -17,8 +17,8 @@ from sklearn.preprocessing import StandardScaler
 
 import automl_core as ac
 from automl_core import AutoMLClassifier, AutoMLRegressor
-from automl_core.datacheck import DataError
-from automl_core.estimator import _as_frame
+from automl_core.data.check import DataError
+from automl_core.interfaces.estimator import _as_frame
 
 pytestmark = pytest.mark.usefixtures("ray_session")
 

@@ -12,7 +12,7 @@ import pytest
 from sklearn.datasets import load_diabetes
 
 import automl_core as ac
-from automl_core.evaluate import make_folds
+from automl_core.evaluation.cv import make_folds
 from automl_core.report import permutation_importance
 from automl_core.report.feature_importance import record_feature_importance
 
@@ -31,10 +31,10 @@ def _iris_split():
 
 def _fitted_iris_pipeline(X, y):
     """A real pipeline as a run builds it: the automatic cleaning chain, then an SVC."""
-    from automl_core.autoclean import default_cleaners
-    from automl_core.experiment import Resolved
-    from automl_core.pipeline import build_pipeline
+    from automl_core.data.autoclean import default_cleaners
+    from automl_core.evaluation.pipeline import build_pipeline
     from automl_core.plugins import get_registry
+    from automl_core.search.config_space import Resolved
 
     cleaners = [c for c in default_cleaners(X, y, "classification") if c.stage == "pipeline"]
     svc = get_registry().get("model", "svc")(C=10.0)

@@ -16,9 +16,9 @@ import pytest
 from sklearn.datasets import load_iris
 
 import automl_core as ac
-from automl_core.datacheck import DataError
-from automl_core.datareader import read_table
-from automl_core.evaluate import make_folds, split_rows
+from automl_core.data.check import DataError
+from automl_core.data.read import read_table
+from automl_core.evaluation.cv import make_folds, split_rows
 
 
 def automl(*args, cwd):

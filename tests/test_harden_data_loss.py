@@ -20,7 +20,7 @@ import automl_core as ac
 from automl_core.trials.journal import Journal, JournalError
 from automl_core.trials.lock import FolderInUse, FolderLock
 
-AUTOML = [sys.executable, "-m", "automl_core.cli"]
+AUTOML = [sys.executable, "-m", "automl_core.interfaces.cli"]
 
 EXPERIMENT = """\
 target = "target"

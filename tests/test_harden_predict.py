@@ -10,7 +10,7 @@ import pytest
 
 import automl_core as ac
 from automl_core import AutoMLClassifier
-from automl_core.datacheck import DataError
+from automl_core.data.check import DataError
 
 pytestmark = pytest.mark.usefixtures("ray_session")
 

@@ -16,8 +16,8 @@ import pytest
 from sklearn.datasets import load_iris
 
 import automl_core as ac
-from automl_core.autoclean import load_chain
 from automl_core.config import ConfigError, dump_config, load_config, parse_config, to_toml
+from automl_core.data.autoclean import load_chain
 from automl_core.results import BestTrial, Results, ResultsSaveError, ResultsSaveWarning
 
 if sys.version_info >= (3, 11):

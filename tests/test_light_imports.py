@@ -15,7 +15,7 @@ import sys
 PROBE = """
 import json, sys
 import automl_core as ac
-import automl_core.runner.search, automl_core.function_objective
+import automl_core.runner.search, automl_core.evaluation.function_objective
 from automl_core.plugins import get_registry
 registry = get_registry()
 heavy = [m for m in ("sklearn", "scipy.stats", "hyperopt", "torch") if m in sys.modules]
@@ -35,18 +35,18 @@ def test_the_package_runner_and_registry_load_without_the_heavy_libraries():
 
 def test_lazy_names_resolve_and_the_functions_keep_their_names():
     import automl_core as ac
-    import automl_core.compare
-    import automl_core.resume  # the submodules must not replace the functions of their names
+    import automl_core.experiment.resume  # the submodules must not replace the functions of their names
+    import automl_core.interfaces.compare
 
-    assert callable(ac.resume) and ac.resume.__module__ == "automl_core.resume"
-    assert callable(ac.compare) and ac.compare.__module__ == "automl_core.compare"
-    assert ac.run.__module__ == "automl_core.api"
-    assert ac.AutoMLClassifier.__module__ == "automl_core.estimator"
+    assert callable(ac.resume) and ac.resume.__module__ == "automl_core.experiment.resume"
+    assert callable(ac.compare) and ac.compare.__module__ == "automl_core.interfaces.compare"
+    assert ac.run.__module__ == "automl_core.interfaces.api"
+    assert ac.AutoMLClassifier.__module__ == "automl_core.interfaces.estimator"
     assert {"run", "tune", "Results", "DataError"} <= set(dir(ac))
 
 
 def test_the_date_features_the_spec_offers_are_the_cleaners():
     from automl_core.builtins.cleaners.tabular import DATE_FEATURES
-    from automl_core.cleaning import DATE_FEATURES as CLEANER_FEATURES
+    from automl_core.data.cleaning import DATE_FEATURES as CLEANER_FEATURES
 
     assert DATE_FEATURES == CLEANER_FEATURES

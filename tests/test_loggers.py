@@ -1,4 +1,4 @@
-"""The loggers' event hub (automl_core.loggers): order, threads, failures, validation.
+"""The loggers' event hub (automl_core.experiment.loggers): order, threads, failures, validation.
 
 The loggers here are real objects that keep what they were given (no mock of the hub or the
 engine); the last tests run them through a real ``ac.tune`` on the session's Ray.
@@ -18,7 +18,7 @@ import pytest
 
 import automl_core as ac
 from automl_core.config import ConfigError
-from automl_core.loggers import (
+from automl_core.experiment.loggers import (
     MAX_CONSECUTIVE_FAILURES,
     LoggerHub,
     LoggerWarning,

@@ -15,7 +15,7 @@ from automl_core.plugins import PluginError, build_registry, plugin_versions
 PLUGIN_MODULE = '''
 from typing import Literal
 import automl_core as ac
-from automl_core.cleaning import StandardScaler
+from automl_core.data.cleaning import StandardScaler
 
 class ClipSpec(ac.CleanerSpec):
     """Clip numbers to +-limit."""
@@ -264,7 +264,7 @@ def test_automl_plugins_lists_the_logger_category(tmp_path):
     make_dist(tmp_path, "everyplug", "everyplug_mod", body="every hook")
     env = {**__import__("os").environ, "PYTHONPATH": str(tmp_path)}
     out = subprocess.run(
-        [sys.executable, "-m", "automl_core.cli", "plugins"],
+        [sys.executable, "-m", "automl_core.interfaces.cli", "plugins"],
         capture_output=True,
         text=True,
         env=env,

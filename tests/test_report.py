@@ -22,8 +22,8 @@ from PIL import Image
 from sklearn.datasets import load_breast_cancer, load_diabetes
 
 import automl_core as ac
-from automl_core.cli import main
-from automl_core.evaluate import make_folds
+from automl_core.evaluation.cv import make_folds
+from automl_core.interfaces.cli import main
 from automl_core.report import (
     CHARTS,
     ChartUnavailable,

@@ -210,7 +210,7 @@ def test_compare_runs_each_strategy_on_the_same_folds(cancer):
 
 
 def test_cleaning_gain_is_measured_on_the_same_folds(tmp_path):
-    from automl_core.datasets import make_churn
+    from automl_core.data.datasets import make_churn
 
     df = make_churn(n_rows=600, seed=1)
     res = ac.run(
@@ -232,6 +232,6 @@ def test_cleaning_gain_is_measured_on_the_same_folds(tmp_path):
     chain = (tmp_path / "cleaners.toml").read_text()
     assert 'kind = "datetime"' in chain and 'kind = "drop_duplicates"' in chain
     # the chain written there runs again as it is
-    from automl_core.autoclean import load_chain
+    from automl_core.data.autoclean import load_chain
 
     assert [c.kind for c in load_chain(chain)] == [c.kind for c in res.config.cleaners]

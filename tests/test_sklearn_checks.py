@@ -22,7 +22,7 @@ from scipy import sparse
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from automl_core import AutoMLClassifier, AutoMLRegressor
-from automl_core.cleaning import (
+from automl_core.data.cleaning import (
     ClassWeights,
     DatetimeFeatures,
     DropColumns,

@@ -1,6 +1,6 @@
 """The autopilot's cleaning chain: the automatic chain, adjusted to the metric and the table.
 
-Two steps of :func:`automl_core.autoclean.default_cleaners` cost the autopilot accuracy on
+Two steps of :func:`automl_core.data.autoclean.default_cleaners` cost the autopilot accuracy on
 real tables, so it leaves them out when they do harm:
 
 - ``class_weight``: weighting the classes moves the decision rule away from the most probable
@@ -29,9 +29,9 @@ def autopilot_cleaners(
     data: pd.DataFrame, target: str, task: str | None, metric: str | None
 ) -> list[dict[str, Any]]:
     """The chain (as config dicts) for ``data``; see the module docstring for what changes."""
-    from ..autoclean import default_cleaners
-    from ..datacheck import validate_table
-    from ..metrics import default_metric
+    from ..data.autoclean import default_cleaners
+    from ..data.check import validate_table
+    from ..evaluation.metrics import default_metric
 
     X, y, task, _ = validate_table(data, target, task)
     metric = metric or default_metric(task)

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 
-from ..evaluate import bind_resources, score
-from ..objective import PipelineObjective
+from ..evaluation.cv import bind_resources, score
+from ..evaluation.objective import PipelineObjective
 
 __all__ = ["AutopilotObjective", "encode_oof", "decode_oof", "OOF_KEY"]
 

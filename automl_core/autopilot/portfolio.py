@@ -71,8 +71,8 @@ def autopilot_kinds(task: str, registry=None) -> list[str]:
 def autopilot_models(task: str, registry=None) -> list[dict[str, Any]]:
     """The searched models for ``task`` as config dicts: each model's default search
     (``default_search`` with ``default_regularizers``), in :func:`autopilot_kinds` order."""
-    from ..experiment import default_model_entry
     from ..plugins import get_registry
+    from ..search.config_space import default_model_entry
 
     registry = registry or get_registry()
     return [
@@ -95,8 +95,8 @@ def check_portfolio(cls: type[ModelSpec], n_features: int = 12, registry=None) -
 
     Raises ``AssertionError`` naming the model, the task and the key."""
     from ..config import parse_config
-    from ..experiment import build_space, default_model_entry
     from ..plugins import get_registry
+    from ..search.config_space import build_space, default_model_entry
     from .strategy import portfolio_point
 
     registry = registry or get_registry()

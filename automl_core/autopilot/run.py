@@ -1,6 +1,6 @@
 """The autopilot's search: plan the budget, search portfolio-first, ensemble, refit within budget.
 
-:class:`AutopilotSearch` is the autopilot's :class:`~automl_core.lifecycle.Search`: the
+:class:`AutopilotSearch` is the autopilot's :class:`~automl_core.experiment.lifecycle.Search`: the
 lifecycle (journal, split, save, loggers) is the same as every run's.
 """
 
@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from ..configured import executor_settings, worker_config
-from ..experiment import resolve  # noqa: E402
-from ..lifecycle import Search
-from ..pipeline import build_pipeline  # noqa: E402
+from ..evaluation.pipeline import build_pipeline  # noqa: E402
+from ..experiment.configured import executor_settings, worker_config
+from ..experiment.lifecycle import Search
 from ..results import Results
+from ..search.config_space import resolve  # noqa: E402
 from ..seeds import derive_seed
 from ..trials.engine import TrialEngine
 from ..trials.executors import choose_executor, cpu_count  # noqa: E402
@@ -49,7 +49,7 @@ def autopilot_config(cfg):
 def _subsample(X, y, rows: int, task: str, seed: int):
     if rows >= len(X):
         return X, y
-    from ..evaluate import split_rows
+    from ..evaluation.cv import split_rows
 
     Xs, _, ys, _ = split_rows(X, y, task, seed, train_size=rows)
     return Xs, ys
@@ -79,7 +79,7 @@ class AutopilotSearch(Search):
         self.stuck = False
 
     def prepare(self, X, y) -> None:
-        from ..evaluate import make_folds
+        from ..evaluation.cv import make_folds
 
         exp, cfg = self.exp, self.exp.cfg
         self.plan = plan = make_plan(len(X), X.shape[1], exp.deadline.budget_s)
@@ -96,7 +96,7 @@ class AutopilotSearch(Search):
         )
 
     def search(self, X, y, journal, progress, on_trial):
-        from ..experiment import build_space
+        from ..search.config_space import build_space
         from ..trials.progress import Progress
 
         exp, cfg, plan, folds = self.exp, self.exp.cfg, self.plan, self.folds

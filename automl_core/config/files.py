@@ -11,7 +11,7 @@ from pydantic import (
     ValidationError,
 )
 
-from ..metrics import METRICS
+from ..evaluation.metrics import METRICS
 from ..plugins import Registry, get_registry
 
 if sys.version_info >= (3, 11):
@@ -109,7 +109,7 @@ def to_toml(data: dict[str, Any]) -> str:
 def check_config(cfg) -> None:
     """Checks that need the whole config (metric and task, each model's tasks, the strategy
     against the space); a :class:`ConfigError` naming each field."""
-    from ..experiment import build_space
+    from ..search.config_space import build_space
 
     problems = []
     task = cfg.task

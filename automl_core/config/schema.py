@@ -15,7 +15,7 @@ from pydantic import (
     model_validator,
 )
 
-from ..metrics import METRICS, metric_mode
+from ..evaluation.metrics import METRICS, metric_mode
 
 if sys.version_info >= (3, 11):
     pass
@@ -138,7 +138,7 @@ class ExperimentConfig(_Strict):
     autopilot: bool = False
     #: (added by :func:`config_class`) ``loggers``: experiment trackers that get the run's
     #: events in the driver (``[[loggers]]`` in TOML, or ``loggers = ["mlflow"]``); see
-    #: :class:`automl_core.specs.LoggerSpec` and :mod:`automl_core.loggers`
+    #: :class:`automl_core.specs.LoggerSpec` and :mod:`automl_core.experiment.loggers`
 
     @model_validator(mode="after")
     def _default_trials(self):

@@ -65,7 +65,7 @@ def permutation_importance(
     from sklearn.base import clone
     from sklearn.metrics import get_scorer
 
-    from ..metrics import METRICS
+    from ..evaluation.metrics import METRICS
 
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r} (known: {', '.join(sorted(METRICS))})")

@@ -39,7 +39,7 @@ def _model_column(data: Any, ok: pd.DataFrame) -> pd.Series:
     label = "model"
     config = getattr(data, "config", None)
     if config is not None and getattr(config, "task", None):
-        from ..experiment import config_models, labels
+        from ..search.config_space import config_models, labels
 
         try:
             label = labels(config_models(config))[0]

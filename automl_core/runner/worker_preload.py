@@ -25,7 +25,7 @@ import time
 from .warm import DEFAULT_PRELOAD, preload_path
 
 #: what a plain function objective's trial imports (Ray Tune itself comes with the runner)
-CORE = ("automl_core.runner.search", "automl_core.function_objective")
+CORE = ("automl_core.runner.search", "automl_core.evaluation.function_objective")
 
 #: profile -> (modules, whether to build the plugin registry)
 PROFILES: dict[str, tuple[tuple[str, ...], bool]] = {
@@ -34,7 +34,7 @@ PROFILES: dict[str, tuple[tuple[str, ...], bool]] = {
     "tables": (
         CORE
         + (
-            "automl_core.objective",
+            "automl_core.evaluation.objective",
             "sklearn.svm",
             "sklearn.linear_model",
             "sklearn.ensemble",

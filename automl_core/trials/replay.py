@@ -92,7 +92,7 @@ def cloudpickler():
 
 
 def save_experiment(directory: str | Path, payload: dict[str, Any]) -> None:
-    """Write what :func:`automl_core.resume` needs to start the run again."""
+    """Write what :func:`automl_core.experiment.resume` needs to start the run again."""
     target = Path(directory) / STATE_DIR / EXPERIMENT_FILE
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_suffix(".tmp")

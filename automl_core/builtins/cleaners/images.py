@@ -2,7 +2,7 @@
 
 They take image arrays ``(N, H, W[, C])``, a column of image file paths, or the pixel columns a
 previous image cleaner produced, and return float32 pixel columns (see
-:mod:`automl_core.cleaning.images`).
+:mod:`automl_core.data.cleaning.images`).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ class _ImageSpec(CleanerSpec):
     @classmethod
     def conformance_data(cls) -> tuple[pd.DataFrame, pd.Series]:
         """Small colour images as pixel columns, for :func:`automl_core.testing.check_spec`."""
-        from ...cleaning.images import images_to_frame
+        from ...data.cleaning.images import images_to_frame
 
         rng = np.random.default_rng(0)
         images = rng.integers(0, 256, size=(120, 6, 5, 3), dtype=np.uint8)
@@ -39,7 +39,7 @@ class ImageResizeSpec(_ImageSpec):
     width: Searchable[Side] = 32
 
     def build(self, task):
-        from ...cleaning import ImageResize
+        from ...data.cleaning import ImageResize
 
         return ImageResize(height=self.height, width=self.width)
 
@@ -50,7 +50,7 @@ class ImageGrayscaleSpec(_ImageSpec):
     kind: Literal["image_grayscale"] = "image_grayscale"
 
     def build(self, task):
-        from ...cleaning import ImageGrayscale
+        from ...data.cleaning import ImageGrayscale
 
         return ImageGrayscale()
 
@@ -62,7 +62,7 @@ class ImageBinarizeSpec(_ImageSpec):
     threshold: Searchable[Annotated[float, Field(ge=0, le=1)]] = 0.5
 
     def build(self, task):
-        from ...cleaning import ImageBinarize
+        from ...data.cleaning import ImageBinarize
 
         return ImageBinarize(threshold=self.threshold)
 
@@ -74,7 +74,7 @@ class ImageNormalizeSpec(_ImageSpec):
     method: Searchable[Literal["unit", "standard", "per_image"]] = "unit"
 
     def build(self, task):
-        from ...cleaning import ImageNormalize
+        from ...data.cleaning import ImageNormalize
 
         return ImageNormalize(method=self.method)
 

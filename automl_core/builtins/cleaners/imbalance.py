@@ -31,7 +31,7 @@ class ResampleSpec(CleanerSpec):
     seed: int = 0
 
     def build(self, task):
-        from ...cleaning import Resampler
+        from ...data.cleaning import Resampler
 
         _classification_only(self.kind, task)
         return Resampler(
@@ -51,7 +51,7 @@ class ClassWeightSpec(CleanerSpec):
     power: Searchable[Annotated[float, Field(ge=0, le=2)]] = 1.0
 
     def build(self, task):
-        from ...cleaning import ClassWeights
+        from ...data.cleaning import ClassWeights
 
         _classification_only(self.kind, task)
         return ClassWeights(power=self.power)

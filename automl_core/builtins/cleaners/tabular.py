@@ -7,7 +7,7 @@ from typing import Annotated, ClassVar, Literal, get_args
 import pandas as pd
 from pydantic import Field, field_validator
 
-# the transformers are imported in build(): automl_core.cleaning imports scikit-learn (~0.7 s),
+# the transformers are imported in build(): automl_core.data.cleaning imports scikit-learn (~0.7 s),
 # and every process that builds the plugin registry (a driver, a cluster node's plugin check)
 # imports these specs
 from ...space import Searchable
@@ -18,7 +18,7 @@ NumericImpute = Literal[
 ]
 CategoricalImpute = Literal["most_frequent", "constant"]
 DateFeature = Literal["year", "month", "day", "weekday", "hour", "elapsed"]
-#: the same as automl_core.cleaning.DATE_FEATURES (a test checks), without importing it
+#: the same as automl_core.data.cleaning.DATE_FEATURES (a test checks), without importing it
 DATE_FEATURES: tuple[str, ...] = get_args(DateFeature)
 Share = Annotated[float, Field(ge=0, le=1)]
 PositiveFloat = Annotated[float, Field(gt=0)]
@@ -39,7 +39,7 @@ class DropDuplicatesSpec(CleanerSpec):
     stage: ClassVar = "dataset"
 
     def build(self, task):
-        from ...cleaning import DropDuplicates
+        from ...data.cleaning import DropDuplicates
 
         return DropDuplicates(keep=self.keep, subset=self.subset)
 
@@ -61,7 +61,7 @@ class DropColumnsSpec(CleanerSpec):
     id_unique_ratio: Annotated[float, Field(gt=0, le=1)] = 0.95
 
     def build(self, task):
-        from ...cleaning import DropColumns
+        from ...data.cleaning import DropColumns
 
         return DropColumns(
             columns=self.columns,
@@ -92,7 +92,7 @@ class ImputeSpec(CleanerSpec):
     columns: Columns = ()
 
     def build(self, task):
-        from ...cleaning import Imputer
+        from ...data.cleaning import Imputer
 
         return Imputer(
             numeric=self.numeric,
@@ -137,7 +137,7 @@ class DatetimeSpec(CleanerSpec):
         return v
 
     def build(self, task):
-        from ...cleaning import DatetimeFeatures
+        from ...data.cleaning import DatetimeFeatures
 
         return DatetimeFeatures(
             columns=self.columns,
@@ -165,7 +165,7 @@ class OneHotSpec(CleanerSpec):
     columns: Columns = ()
 
     def build(self, task):
-        from ...cleaning import OneHotEncoder
+        from ...data.cleaning import OneHotEncoder
 
         return OneHotEncoder(
             drop_first=self.drop_first,
@@ -188,7 +188,7 @@ class OrdinalSpec(CleanerSpec):
     columns: Columns = ()
 
     def build(self, task):
-        from ...cleaning import OrdinalEncoder
+        from ...data.cleaning import OrdinalEncoder
 
         return OrdinalEncoder(
             columns=self.columns, order=self.order, unknown_value=self.unknown_value
@@ -208,7 +208,7 @@ class ScaleSpec(CleanerSpec):
     columns: Columns = ()
 
     def build(self, task):
-        from ...cleaning import Scaler
+        from ...data.cleaning import Scaler
 
         return Scaler(method=self.method, columns=self.columns)
 
@@ -219,7 +219,7 @@ class StandardScaleSpec(CleanerSpec):
     kind: Literal["standard_scale"] = "standard_scale"
 
     def build(self, task):
-        from ...cleaning import StandardScaler
+        from ...data.cleaning import StandardScaler
 
         return StandardScaler()
 
@@ -239,7 +239,7 @@ class OutliersSpec(CleanerSpec):
     columns: Columns = ()
 
     def build(self, task):
-        from ...cleaning import OutlierClipper
+        from ...data.cleaning import OutlierClipper
 
         return OutlierClipper(
             method=self.method, factor=self.factor, threshold=self.threshold, columns=self.columns

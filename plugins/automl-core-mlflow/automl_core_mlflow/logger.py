@@ -103,7 +103,7 @@ class MlflowLogger:
             self._log_trial(row, history)
 
     def end(self, results: Any, results_dir: str | None, example: Any = None) -> None:
-        from automl_core.loggers import example_rows, rows_from_results
+        from automl_core.experiment.loggers import example_rows, rows_from_results
 
         with self._limits():
             rows, history = rows_from_results(results)

@@ -69,7 +69,7 @@ def start_kwargs(folder: str) -> dict:
 
 
 def critical_path(n: int) -> dict:
-    from automl_core.loggers import LoggerHub
+    from automl_core.experiment.loggers import LoggerHub
 
     folder = tempfile.mkdtemp(prefix="bench-hub-")
     hub = LoggerHub.from_specs(["mlflow"])
@@ -157,7 +157,7 @@ def end_cost(reps: int = 3) -> dict:
     import shutil
 
     import automl_core as ac
-    from automl_core.loggers import LoggerHub, rows_from_results
+    from automl_core.experiment.loggers import LoggerHub, rows_from_results
     from sklearn.datasets import load_breast_cancer
 
     df = load_breast_cancer(as_frame=True).frame

@@ -20,7 +20,7 @@ from pathlib import Path
 import automl_core as ac
 import pandas as pd
 import pytest
-from automl_core.loggers import LoggerWarning
+from automl_core.experiment.loggers import LoggerWarning
 from automl_core.plugins import plugin_versions
 from tracking_util import free_port, wait_for
 

@@ -1,7 +1,7 @@
 """The MLflow logger against a real MLflow: a local SQLite store and a real ``mlflow server``.
 
 The rows are those of real small runs (``ac.run`` on a table, ``ac.tune`` with per-epoch
-reports), fed through the driver's :class:`~automl_core.loggers.LoggerHub` one by one, and
+reports), fed through the driver's :class:`~automl_core.experiment.loggers.LoggerHub` one by one, and
 everything is read back through ``MlflowClient``: nested runs must appear while the run is
 still going on, before the next trial is handed over.
 """
@@ -21,7 +21,7 @@ import automl_core as ac
 import pandas as pd
 import pytest
 from automl_core.config import ConfigError, parse_config
-from automl_core.loggers import LoggerHub, LoggerWarning, rows_from_results
+from automl_core.experiment.loggers import LoggerHub, LoggerWarning, rows_from_results
 from automl_core.plugins import plugin_versions
 from automl_core.results import config_hash
 from automl_core.testing import check_logger
@@ -356,7 +356,7 @@ def test_automl_report_logs_a_finished_folder_once(mlflow_server, table_run, tmp
     cmd = [
         sys.executable,
         "-m",
-        "automl_core.cli",
+        "automl_core.interfaces.cli",
         "report",
         str(folder),
         "--mlflow",

@@ -1,6 +1,6 @@
 """scikit-learn estimators around a torch network, trained epoch by epoch.
 
-The epoch protocol (what ``automl_core.epochs.cross_validate_epochs`` drives): ``iter_epochs(X,
+The epoch protocol (what ``automl_core.evaluation.epochs.cross_validate_epochs`` drives): ``iter_epochs(X,
 y)`` is a generator that trains one epoch per step and yields that epoch's statistics; between
 steps the estimator is fitted (``predict`` works). After the last step it holds the final
 weights (the best ones, under early stopping). ``fit`` runs the generator to its end.

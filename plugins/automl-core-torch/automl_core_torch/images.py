@@ -1,6 +1,6 @@
 """How the CNN reads images, and image folders into a table.
 
-The table contract shared with automl-core's image cleaners (``automl_core.cleaning.images``):
+The table contract shared with automl-core's image cleaners (``automl_core.data.cleaning.images``):
 an image is a row of float32 pixel columns named ``px_{row}_{col}_{channel}`` in C order (row,
 then column, then channel), so the names carry the shape. Reading, resizing and normalising
 files is the cleaners' job; this module only turns their output (or arrays) into the
@@ -101,9 +101,9 @@ def load_image_folder(
     ``ac.run(df, target="label", models=["cnn"])``; otherwise ``(images (N, H, W, C), labels)``.
 
     To keep only paths in the table and let the image cleaners read (and resize) the files
-    inside each trial, use ``automl_core.cleaning.image_paths(folder)`` instead. Needs Pillow.
+    inside each trial, use ``automl_core.data.cleaning.image_paths(folder)`` instead. Needs Pillow.
     """
-    from automl_core.cleaning import image_paths, images_to_frame, load_images
+    from automl_core.data.cleaning import image_paths, images_to_frame, load_images
 
     listing = image_paths(folder)
     images = load_images(listing["path"], size)

@@ -29,7 +29,7 @@ EPOCHS = 30
 
 def digits_table() -> pd.DataFrame:
     """The digits as pixel columns in [0, 1] plus a ``label`` column."""
-    from automl_core.cleaning import images_to_frame
+    from automl_core.data.cleaning import images_to_frame
     from sklearn.datasets import load_digits
 
     X, y = load_digits(return_X_y=True)

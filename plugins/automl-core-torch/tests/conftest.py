@@ -25,7 +25,7 @@ def ray_session():
 @pytest.fixture(scope="session")
 def digits_frame():
     """scikit-learn's digits (8x8, ships with it) as px_r_c_0 columns in [0, 1], and labels."""
-    from automl_core.cleaning import images_to_frame
+    from automl_core.data.cleaning import images_to_frame
     from sklearn.datasets import load_digits
 
     X, y = load_digits(return_X_y=True)

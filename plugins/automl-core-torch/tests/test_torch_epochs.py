@@ -1,15 +1,15 @@
-"""Epoch-by-epoch cross-validation (``automl_core.epochs``) and the objective's use of it."""
+"""Epoch-by-epoch cross-validation (``automl_core.evaluation.epochs``) and the objective's use of it."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
-from automl_core.cleaning import NumericGuard
-from automl_core.epochs import cross_validate_epochs, has_epoch_protocol
-from automl_core.evaluate import cross_validate, make_folds
-from automl_core.objective import PipelineObjective
-from automl_core.pipeline import AutoPipeline
+from automl_core.data.cleaning import NumericGuard
+from automl_core.evaluation.cv import cross_validate, make_folds
+from automl_core.evaluation.epochs import cross_validate_epochs, has_epoch_protocol
+from automl_core.evaluation.objective import PipelineObjective
+from automl_core.evaluation.pipeline import AutoPipeline
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.linear_model import LogisticRegression
 

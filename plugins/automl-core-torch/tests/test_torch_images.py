@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from automl_core.cleaning import ImageNormalize, ImageResize, image_paths, images_to_frame
-from automl_core.cleaning.guard import NumericGuard
-from automl_core.pipeline import AutoPipeline
+from automl_core.data.cleaning import ImageNormalize, ImageResize, image_paths, images_to_frame
+from automl_core.data.cleaning.guard import NumericGuard
+from automl_core.evaluation.pipeline import AutoPipeline
 
 from automl_core_torch import CNNNet, TorchClassifier, image_layout, load_image_folder, to_nhwc
 

@@ -6,7 +6,7 @@ import automl_core as ac
 import joblib
 import numpy as np
 import pytest
-from automl_core.cleaning import image_paths
+from automl_core.data.cleaning import image_paths
 
 pytestmark = pytest.mark.slow
 

@@ -51,7 +51,7 @@ class DropColumns(FrameTransformer):
 
     - ``columns``: always dropped (an error at fit if one is not in the table: a typo is loud).
     - ``drop_ids``: id-like columns (one distinct value per row: text, or integers named like an
-      id or forming a row number; see :func:`~automl_core.cleaning.columns.is_id_like`).
+      id or forming a row number; see :func:`~automl_core.data.cleaning.columns.is_id_like`).
     - ``drop_constant``: a single value and no gap.
     - ``max_missing``: columns whose share of missing values is at least this (1.0: only columns
       entirely empty in the fitted rows).

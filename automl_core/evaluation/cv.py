@@ -17,7 +17,7 @@ from sklearn.base import clone
 from sklearn.metrics import get_scorer
 from sklearn.model_selection import KFold, StratifiedKFold
 
-from .datacheck import DataError
+from ..data.check import DataError
 from .metrics import METRICS
 
 __all__ = ["make_folds", "split_rows", "cross_validate", "score"]
@@ -32,7 +32,7 @@ def make_folds(
 ):
     """Fold indices (train, validation) as numpy arrays, stratified for classification.
 
-    Checked before any trial: :class:`~automl_core.datacheck.DataError` saying what is needed
+    Checked before any trial: :class:`~automl_core.data.check.DataError` saying what is needed
     when the rows cannot make ``folds`` folds every trial can fit and score (a regression:
     :data:`REGRESSION_ROWS_PER_FOLD` rows per validation fold; a classification: two classes
     in every fold's training rows). A class with fewer rows than ``folds`` cannot be in every
@@ -84,7 +84,7 @@ def split_rows(X, y: pd.Series, task: str, seed: int, *, train_size=None, test_s
     """``train_test_split``, stratified for classification when every class has 2+ rows.
 
     A held-out ``test_size`` too small (or too large) for the classes is a
-    :class:`~automl_core.datacheck.DataError` saying the least share that works; a
+    :class:`~automl_core.data.check.DataError` saying the least share that works; a
     ``train_size`` (a subsample) that cannot hold every class is drawn without stratifying.
     """
     from sklearn.model_selection import train_test_split

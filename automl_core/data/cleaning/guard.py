@@ -82,5 +82,5 @@ class NumericGuard(FrameTransformer):
         if infinite:
             raise ValueError(
                 f"columns {infinite} hold infinite values (inf); validate the table with "
-                "automl_core.datacheck.validate_table (it turns them into gaps) and impute"
+                "automl_core.data.check.validate_table (it turns them into gaps) and impute"
             )

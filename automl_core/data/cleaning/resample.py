@@ -1,6 +1,6 @@
 """Class imbalance: resampling the training rows, or weighting them, during fit only.
 
-The pipeline (:class:`~automl_core.pipeline.AutoPipeline`) calls ``fit_resample`` while it is
+The pipeline (:class:`~automl_core.evaluation.pipeline.AutoPipeline`) calls ``fit_resample`` while it is
 fitted, on the training folds of a trial or on the training split of the refit. ``transform``
 passes rows through unchanged, so validation folds, the test split and predict-time rows are
 never resampled.

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as pdt
 
-from .cleaning import FrameTransformer, NumericGuard
-from .cleaning.encode import _lookup
-from .evaluate import cross_validate
+from ..data.cleaning import FrameTransformer, NumericGuard
+from ..data.cleaning.encode import _lookup
+from .cv import cross_validate
 from .metrics import METRICS
 from .pipeline import AutoPipeline, build_pipeline
 
@@ -91,8 +91,8 @@ def compare_cleaning(
     """Score ``resolved.model`` with minimal preprocessing and with ``resolved.cleaners``.
 
     ``X, y`` are the table after the dataset-stage cleaners (the rows ``folds`` index: call
-    :func:`automl_core.autoclean.apply_dataset_stage` first); ``folds`` are the experiment's
-    fold indices, used for both sides; ``resolved`` is an :class:`~automl_core.experiment.
+    :func:`automl_core.data.autoclean.apply_dataset_stage` first); ``folds`` are the experiment's
+    fold indices, used for both sides; ``resolved`` is an :class:`~automl_core.search.config_space.
     Resolved` whose cleaners are the chain used (the default chain when the config named none).
 
     Returns ``baseline_score``, ``cleaned_score``, ``gain`` (positive when cleaning helped,

@@ -9,11 +9,11 @@ from typing import Any
 
 import pandas as pd
 
+from ..plugins import ensure_plugins, runtime_plugins
+from ..search.config_space import resolve
+from .cv import cross_validate
 from .epochs import cross_validate_epochs, has_epoch_protocol
-from .evaluate import cross_validate
-from .experiment import resolve
 from .pipeline import build_pipeline
-from .plugins import ensure_plugins, runtime_plugins
 
 __all__ = ["PipelineObjective"]
 
@@ -47,7 +47,7 @@ class PipelineObjective:
     @property
     def cfg(self):
         if self._cfg is None:
-            from .config import parse_config
+            from ..config import parse_config
 
             ensure_plugins(getattr(self, "plugins", []))
             self._cfg = parse_config(self.config_json)

@@ -2,7 +2,7 @@
 the data checks, the inferred task/metric/cleaners and the dataset-stage cleaners.
 
 ``ac.run`` (and so the estimators) call :func:`experiment_dict`, then
-:func:`prepare_experiment`; the lifecycle (:mod:`automl_core.lifecycle`) takes it from there.
+:func:`prepare_experiment`; the lifecycle (:mod:`automl_core.experiment.lifecycle`) takes it from there.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from .config import (
+from ..config import (
     ConfigError,
     ExperimentConfig,
     is_auto_strategy,
@@ -21,9 +21,9 @@ from .config import (
     parse_config,
     read_auto_strategy,
 )
-from .datacheck import DataError, validate_table
-from .datareader import read_table
-from .metrics import default_metric
+from ..evaluation.metrics import default_metric
+from .check import DataError, validate_table
+from .read import read_table
 
 __all__ = ["experiment_dict", "load_data", "prepare_experiment"]
 
@@ -116,7 +116,7 @@ def experiment_dict(
     """The experiment's config dict: ``config``'s fields with the keyword arguments on top
     (``overrides``: plain fields such as target, task, metric, seed, results_dir, address,
     test_size, cleaning_gain; None leaves the config's value). ``d["autopilot"]`` says whether
-    the autopilot runs (see :func:`automl_core.api.run`)."""
+    the autopilot runs (see :func:`automl_core.interfaces.api.run`)."""
     d = _config_dict(config)
     autopilot = _wants_autopilot(d, strategy, models, trials, time_budget_s)
     d["autopilot"] = autopilot  # the config kept with the results says which run this was
@@ -159,7 +159,7 @@ def load_data(data: Any, d: dict[str, Any]) -> pd.DataFrame:
     if isinstance(data, (str, Path)):
         data = read_table(data)
     if d.get("autopilot") and d.get("cleaners") is None:
-        from .autopilot.cleaning import autopilot_cleaners
+        from ..autopilot.cleaning import autopilot_cleaners
 
         d["cleaners"] = autopilot_cleaners(data, d["target"], d.get("task"), d.get("metric"))
     return data

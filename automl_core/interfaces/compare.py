@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pandas loads with the first comparison, not with `import automl_core`
     import pandas as pd
 
-    from .results import Results
+    from ..results import Results
 
 __all__ = ["Comparison", "compare", "best_so_far"]
 
@@ -91,8 +91,8 @@ def compare(
     """
     import pandas as pd
 
+    from ..runner.session import ensure_ray
     from .api import run
-    from .runner.session import ensure_ray
 
     ensure_ray(run_kwargs.get("address"), preload="tables")
     results: dict[str, Results] = {}

@@ -5,7 +5,7 @@
 ``ac.resume`` all come here with an :class:`Experiment`: a validated config, the checked and
 cleaned table, and the run's one :class:`~automl_core.trials.deadline.Deadline`. What differs
 between a configured search and the autopilot is a :class:`Search` (``search`` then
-``refit``): :class:`automl_core.configured.ConfiguredSearch` and
+``refit``): :class:`automl_core.experiment.configured.ConfiguredSearch` and
 :class:`automl_core.autopilot.run.AutopilotSearch`.
 """
 
@@ -18,19 +18,19 @@ from typing import Any
 
 import pandas as pd
 
+from ..evaluation.metrics import metric_mode
+from ..plugins import plugin_versions
+from ..results import Results, results_from_recorder
+from ..seeds import derive_seed
+from ..trials.deadline import Deadline
+from ..trials.engine import TrialEngine
+from ..trials.executors import run_trials
+from ..trials.journal import ExperimentInterrupted, Journal
+from ..trials.lock import FolderLock
+from ..trials.progress import Progress
+from ..trials.records import Recorder
+from ..trials.replay import restore, save_experiment
 from .loggers import LoggerHub
-from .metrics import metric_mode
-from .plugins import plugin_versions
-from .results import Results, results_from_recorder
-from .seeds import derive_seed
-from .trials.deadline import Deadline
-from .trials.engine import TrialEngine
-from .trials.executors import run_trials
-from .trials.journal import ExperimentInterrupted, Journal
-from .trials.lock import FolderLock
-from .trials.progress import Progress
-from .trials.records import Recorder
-from .trials.replay import restore, save_experiment
 
 __all__ = ["Experiment", "Search", "run_experiment"]
 
@@ -106,7 +106,7 @@ class Search:
 
 def split_test(exp: Experiment):
     """``(X, y, X_test, y_test)``: the test rows held out when ``test_size`` is set."""
-    from .evaluate import split_rows
+    from ..evaluation.cv import split_rows
 
     cfg = exp.cfg
     if not cfg.test_size:
@@ -120,7 +120,7 @@ def split_test(exp: Experiment):
 
 def test_score(results: Results, X_test, y_test, metric: str) -> None:
     """The refit pipeline's score on the held-out rows, and its predictions there."""
-    from .evaluate import score
+    from ..evaluation.cv import score
 
     if X_test is None or results.best_pipeline is None:
         return
@@ -168,7 +168,7 @@ def run_experiment(
     lock: FolderLock | None = None,
 ) -> Results:
     """Run ``exp`` through the lifecycle, searching with ``search_cls``
-    (:class:`~automl_core.configured.ConfiguredSearch` or the autopilot's); ``journal`` (and its folder's held ``lock``) continue a run (``ac.resume``). Ctrl-C keeps what finished and raises
+    (:class:`~automl_core.experiment.configured.ConfiguredSearch` or the autopilot's); ``journal`` (and its folder's held ``lock``) continue a run (``ac.resume``). Ctrl-C keeps what finished and raises
     :class:`~automl_core.trials.journal.ExperimentInterrupted`."""
     cfg = exp.cfg
     try:
@@ -228,7 +228,7 @@ def column_importance(exp, search, results, X, y, X_test, y_test) -> None:
         if exp.deadline.left() < 1.0:
             return
         max_s = 0.5 * exp.deadline.left()
-    from .report.feature_importance import record_feature_importance
+    from ..report.feature_importance import record_feature_importance
 
     Xf, yf, folds = search.importance_rows(X, y)
     seed = derive_seed(exp.cfg.seed, "importance")
@@ -244,8 +244,8 @@ def fit_baseline(exp: Experiment, search: Search, results: Results, X, y) -> Non
     it holds one, else its first point) on one thread, and say so in ``info["fallback"]``."""
     from threadpoolctl import threadpool_limits
 
-    from .experiment import resolve
-    from .pipeline import build_pipeline
+    from ..evaluation.pipeline import build_pipeline
+    from ..search.config_space import resolve
 
     space = search.space
     point = baseline_point(space)
@@ -282,7 +282,7 @@ def baseline_point(space) -> dict[str, Any]:
 
 
 def logger_hub(cfg: Any):
-    """The experiment's loggers (:mod:`automl_core.loggers`), or None without any."""
+    """The experiment's loggers (:mod:`automl_core.experiment.loggers`), or None without any."""
     specs = getattr(cfg, "loggers", None)
     if not specs:
         return None
@@ -337,7 +337,7 @@ def save_interrupted(exc: ExperimentInterrupted, results_dir: Any, search: Searc
 
 def save_partial(recorder, results_dir, strategy, names, metric, mode, **fields) -> None:
     """The table of an interrupted run, saved with how to resume it."""
-    from .results import build_table
+    from ..results import build_table
 
     table = build_table(recorder.trials.values(), strategy, names)
     Results(

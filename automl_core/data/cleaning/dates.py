@@ -57,7 +57,7 @@ class DatetimeFeatures(FrameTransformer):
     """Replace date columns by numeric features: year, month, day, weekday, hour, elapsed.
 
     ``columns``: the date columns (none named: every column that looks like dates in the fitted
-    rows, see :func:`~automl_core.cleaning.columns.datetime_unit`). ``unit``: how they hold
+    rows, see :func:`~automl_core.data.cleaning.columns.datetime_unit`). ``unit``: how they hold
     dates, ``s`` / ``ms`` (unix timestamps), ``string`` (parsed with the format guessed from the
     first fitted value, falling back to mixed parsing) or ``auto`` (detected per column; a
     named text column is parsed as dates even when detection has doubts).

@@ -15,8 +15,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..specs import CleanerSpec
 from .cleaning import DropColumns, infer_column_roles
-from .specs import CleanerSpec
 
 __all__ = [
     "MINORITY_SHARE",
@@ -35,7 +35,7 @@ ONE_HOT_MAX_CATEGORIES = 20
 
 
 def _make(kind: str, registry=None, **fields) -> CleanerSpec:
-    from .plugins import get_registry
+    from ..plugins import get_registry
 
     return (registry or get_registry()).get("cleaner", kind)(**fields)
 
@@ -152,7 +152,7 @@ def load_chain(text: str, fmt: str = "toml", registry=None) -> list[CleanerSpec]
 
     from pydantic import TypeAdapter
 
-    from .plugins import get_registry
+    from ..plugins import get_registry
 
     if sys.version_info >= (3, 11):
         import tomllib

@@ -15,10 +15,10 @@ What each problem gets (the choices where a problem could go either way are mark
 - * a column entirely empty: dropped, listed in ``info["empty_columns_dropped"]``; it holds no
   information, and failing would punish a harmless export artefact.
 - a category at predict time never seen in training: not a table problem; ``one_hot`` and
-  ``ordinal`` encode it safely (see :mod:`automl_core.cleaning.encode`).
+  ``ordinal`` encode it safely (see :mod:`automl_core.data.cleaning.encode`).
 - non-string column names: turned into strings (``info["columns_renamed_to_text"]``).
 
-Reading a file (:func:`automl_core.datareader.read_table`) fails the same way, naming the file.
+Reading a file (:func:`automl_core.data.read.read_table`) fails the same way, naming the file.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Both turn the call into a validated experiment and one :class:`~automl_core.trials.deadline.
 Deadline` (the budget counts from the call), then hand it to the lifecycle
-(:mod:`automl_core.lifecycle`) or ``ac.tune``'s run (:mod:`automl_core.tuning`).
+(:mod:`automl_core.experiment.lifecycle`) or ``ac.tune``'s run (:mod:`automl_core.experiment.tuning`).
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from typing import Any
 
 import pandas as pd
 
-from .config import ConfigError, ExperimentConfig
-from .datareader import read_table  # re-exported: ac.read_table
-from .prepare import _strategy_dict, experiment_dict, load_data, prepare_experiment
-from .results import Results
-from .space import SearchSpace
-from .trials.deadline import Deadline
+from ..config import ConfigError, ExperimentConfig
+from ..data.prepare import _strategy_dict, experiment_dict, load_data, prepare_experiment
+from ..data.read import read_table  # re-exported: ac.read_table
+from ..results import Results
+from ..space import SearchSpace
+from ..trials.deadline import Deadline
 
 __all__ = ["run", "tune", "read_table", "prepare_experiment"]
 
@@ -90,11 +90,11 @@ def run(
         _start_ray_first(d)
     data = load_data(data, d)
     cfg, X, y, info = prepare_experiment(data, d)
-    from .configured import ConfiguredSearch
-    from .lifecycle import Experiment, run_experiment
+    from ..experiment.configured import ConfiguredSearch
+    from ..experiment.lifecycle import Experiment, run_experiment
 
     if d["autopilot"]:
-        from .autopilot.run import AutopilotSearch
+        from ..autopilot.run import AutopilotSearch
 
         budget = cfg.budget.time_s or AUTOPILOT_DEFAULT_BUDGET_S
         exp = Experiment(cfg, X, y, info, Deadline(budget, started), autopilot=True, trials=trials)
@@ -107,8 +107,8 @@ def _start_ray_first(d: dict[str, Any]) -> None:
     """A run on Ray starts it before the data is read and checked (cold start): the workers
     Ray prestarts then import their stack while this process reads and checks the table,
     instead of after. Only once the config itself validates, so a bad file starts nothing."""
-    from .config import parse_config
-    from .runner.session import ensure_ray
+    from ..config import parse_config
+    from ..runner.session import ensure_ray
 
     parse_config({k: v for k, v in d.items() if k != "data"})
     ensure_ray(d.get("address"), preload="tables")
@@ -150,7 +150,7 @@ def tune(
     finishes it after a crash or Ctrl-C.
     """
     started = time.perf_counter()
-    from .tuning import default_trials, run_tune
+    from ..experiment.tuning import default_trials, run_tune
 
     if mode not in ("min", "max"):
         raise ConfigError([f"mode: must be 'min' or 'max', got {mode!r}"])

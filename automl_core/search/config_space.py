@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .space import Choice, Dim, SearchSpace
-from .specs import CleanerSpec, ModelSpec, RegularizerSpec
+from ..space import Choice, Dim, SearchSpace
+from ..specs import CleanerSpec, ModelSpec, RegularizerSpec
 
 __all__ = [
     "build_space",
@@ -35,7 +35,7 @@ def default_model_entry(cls: type[ModelSpec], task: str, registry=None) -> dict[
     """The config entry (JSON-ready) of model class ``cls`` searched over its default ranges:
     its ``default_search(task)`` and ``default_regularizers(task)`` (those of a kind that no
     installed plugin registers are left out)."""
-    from .plugins import get_registry
+    from ..plugins import get_registry
 
     registry = registry or get_registry()
     entry = cls.default_search(task).model_dump(mode="json")
@@ -54,8 +54,8 @@ def _model_entries(entries: list[dict[str, Any]], registry) -> list[ModelSpec]:
     """Config entries validated as a config's models are (each with its ``regularizers``)."""
     from pydantic import TypeAdapter, ValidationError
 
-    from .config.build import config_class
-    from .plugins import PluginError
+    from ..config.build import config_class
+    from ..plugins import PluginError
 
     cls = config_class(registry)
     adapter = _ADAPTERS.get(cls)
@@ -78,7 +78,7 @@ def default_models(task: str, registry=None) -> list[ModelSpec]:
     """The models searched when a config names none: every installed model serving ``task``
     whose class sets ``default_rank``, in rank order (ties: by kind), over its default ranges.
     """
-    from .plugins import get_registry
+    from ..plugins import get_registry
 
     registry = registry or get_registry()
     ranked = []

@@ -31,8 +31,8 @@ def _print_table(res, n: int = 5) -> None:
 
 
 def _cmd_run(args) -> int:
+    from ..config import load_config
     from .api import run
-    from .config import load_config
 
     cfg = load_config(args.config)
     results_dir = args.results or cfg.results_dir
@@ -62,8 +62,8 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_resume(args) -> int:
-    from .resume import resume
-    from .trials.journal import has_journal
+    from ..experiment.resume import resume
+    from ..trials.journal import has_journal
 
     if not has_journal(args.results_dir):
         print(
@@ -87,7 +87,7 @@ def _cmd_resume(args) -> int:
 def _write_report(res, results_dir) -> None:
     """PNG charts + report.html into the results folder; a report error never fails the run."""
     try:
-        from .report import write_report
+        from ..report import write_report
 
         rep = write_report(res, results_dir)
     except Exception as exc:  # the run's results are already on disk
@@ -99,7 +99,7 @@ def _write_report(res, results_dir) -> None:
 
 
 def _cmd_report(args) -> int:
-    from .report import load_results
+    from ..report import load_results
 
     if not Path(args.results_dir, "info.json").exists():
         print(f"automl: {args.results_dir} is not a results folder (no info.json)", file=sys.stderr)
@@ -112,7 +112,7 @@ def _cmd_report(args) -> int:
 
 def _log_to_mlflow(results_dir: str, uri: str) -> int:
     """``automl report DIR --mlflow [URI]``: the folder's run, trials and model in MLflow."""
-    from .loggers import log_results_folder
+    from ..experiment.loggers import log_results_folder
 
     spec = {"kind": "mlflow", **({"tracking_uri": uri} if uri else {})}
     failures = log_results_folder(results_dir, [spec])
@@ -125,7 +125,7 @@ def _log_to_mlflow(results_dir: str, uri: str) -> int:
 
 
 def _cmd_validate(args) -> int:
-    from .config import load_config
+    from ..config import load_config
 
     cfg = load_config(args.config)
     print(f"{args.config}: valid ({cfg.strategy.kind} search, target {cfg.target!r})")
@@ -133,7 +133,7 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_schema(args) -> int:
-    from .config import config_class
+    from ..config import config_class
 
     print(json.dumps(config_class().model_json_schema(), indent=2))
     return 0
@@ -149,7 +149,7 @@ _PLURALS = {
 
 
 def _cmd_plugins(args) -> int:
-    from .plugins import get_registry
+    from ..plugins import get_registry
 
     reg = get_registry()
     for p in reg.plugins:
@@ -162,8 +162,8 @@ def _cmd_plugins(args) -> int:
 
 
 def _cmd_demo(args) -> int:
+    from ..data.datasets import make_churn
     from .api import run
-    from .datasets import make_churn
 
     df = make_churn(n_rows=args.rows, seed=0)
     print(
@@ -182,7 +182,7 @@ def _cmd_demo(args) -> int:
         results_dir=args.results,
     )
     print()
-    from .autoclean import describe_chain
+    from ..data.autoclean import describe_chain
 
     print(describe_chain(res.config.cleaners))
     for k in ("duplicates_dropped", "rows_without_target_dropped", "test_score"):
@@ -207,8 +207,8 @@ def version_text() -> str:
     Read from the installed metadata without importing the plugins, so a plugin that fails to
     import cannot hide the versions (``automl plugins`` imports them and lists their kinds).
     """
-    from . import __version__
-    from .plugins import DISABLE_ENV, _disabled_names, _entry_points
+    from .. import __version__
+    from ..plugins import DISABLE_ENV, _disabled_names, _entry_points
 
     lines = [f"automl-core {__version__}"]
     skip = _disabled_names(None)
@@ -290,11 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .config import ConfigError
-    from .datacheck import DataError
-    from .plugins import PluginError
-    from .trials.journal import JournalError
-    from .trials.lock import FolderInUse
+    from ..config import ConfigError
+    from ..data.check import DataError
+    from ..plugins import PluginError
+    from ..trials.journal import JournalError
+    from ..trials.lock import FolderInUse
 
     args = build_parser().parse_args(argv)
     try:
@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"automl: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
-        from .trials.journal import ExperimentInterrupted
+        from ..trials.journal import ExperimentInterrupted
 
         # an ExperimentInterrupted says what finished was kept and how to resume it
         text = exc.message() if isinstance(exc, ExperimentInterrupted) else "interrupted"

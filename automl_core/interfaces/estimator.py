@@ -2,7 +2,7 @@
 
 ``AutoMLClassifier`` and ``AutoMLRegressor`` follow scikit-learn's developer rules: ``__init__``
 only stores its arguments (so ``clone``, ``get_params``/``set_params`` and grid searches over
-them work), everything learned ends in ``_``. ``fit`` calls :func:`automl_core.api.run` on a
+them work), everything learned ends in ``_``. ``fit`` calls :func:`automl_core.interfaces.api.run` on a
 table built from ``X`` and ``y``, then keeps the refit best pipeline; ``predict`` and friends
 delegate to it. They work in ``cross_val_score`` (an experiment per fold) and as the last step
 of a ``Pipeline``, and pass scikit-learn's ``check_estimator`` suite (less the checks listed
@@ -10,10 +10,10 @@ with their reason in ``tests/test_sklearn_checks.py``).
 
 What ``fit`` and ``predict`` accept: a DataFrame (text, category, boolean and date columns
 are cleaned by the search's cleaners) or a 2-d array; gaps (NaN) and infinities (turned into
-gaps, as :func:`automl_core.datacheck.validate_table` does) are fine, so the tags say
+gaps, as :func:`automl_core.data.check.validate_table` does) are fine, so the tags say
 ``allow_nan``. Sparse input is refused with a message saying so. At predict time a DataFrame
 fitted with column names is matched by name: extra columns are left out, the order does not
-matter, a missing column is a :class:`~automl_core.datacheck.DataError` naming it. An array (or
+matter, a missing column is a :class:`~automl_core.data.check.DataError` naming it. An array (or
 a DataFrame when fit had no column names) must have the fitted number of columns.
 
 Security: the fitted estimators (and ``best_pipeline_``) save with ``joblib.dump`` and load
@@ -33,7 +33,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from .datacheck import validate_features
+from ..data.check import validate_features
 
 __all__ = ["AutoMLClassifier", "AutoMLRegressor"]
 

@@ -8,21 +8,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .config import ConfigError
-from .function_objective import FunctionObjective
+from ..config import ConfigError
+from ..evaluation.function_objective import FunctionObjective
+from ..plugins import plugin_versions
+from ..results import Results, results_from_recorder
+from ..seeds import derive_seed
+from ..space import SearchSpace
+from ..trials.deadline import Deadline
+from ..trials.engine import TrialEngine
+from ..trials.executors import ExecutorSettings, run_trials
+from ..trials.journal import ExperimentInterrupted, Journal
+from ..trials.lock import FolderLock
+from ..trials.progress import Progress
+from ..trials.replay import restore, save_experiment
 from .lifecycle import row_logger, save_partial
 from .loggers import LoggerHub
-from .plugins import plugin_versions
-from .results import Results, results_from_recorder
-from .seeds import derive_seed
-from .space import SearchSpace
-from .trials.deadline import Deadline
-from .trials.engine import TrialEngine
-from .trials.executors import ExecutorSettings, run_trials
-from .trials.journal import ExperimentInterrupted, Journal
-from .trials.lock import FolderLock
-from .trials.progress import Progress
-from .trials.replay import restore, save_experiment
 
 __all__ = ["run_tune", "tune_strategy"]
 
@@ -32,7 +32,7 @@ DEFAULT_TRIALS = 20
 
 def tune_strategy(sdict: dict[str, Any], space: SearchSpace, mode: str, seed: int):
     """The validated strategy spec and the strategy it builds (a bad one is a ConfigError)."""
-    from .plugins import get_registry
+    from ..plugins import get_registry
 
     try:
         spec = get_registry().get("strategy", sdict["kind"]).model_validate(sdict)

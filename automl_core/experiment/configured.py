@@ -1,16 +1,16 @@
 """The search a config describes (its strategy over its models, cleaners and ranges), as a
-:class:`~automl_core.lifecycle.Search`, and where a config's trials run."""
+:class:`~automl_core.experiment.lifecycle.Search`, and where a config's trials run."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..results import Results
+from ..seeds import derive_seed
+from ..trials.engine import TrialEngine
+from ..trials.executors import ExecutorSettings
+from ..trials.records import Recorder
 from .lifecycle import Experiment, Search
-from .results import Results
-from .seeds import derive_seed
-from .trials.engine import TrialEngine
-from .trials.executors import ExecutorSettings
-from .trials.records import Recorder
 
 __all__ = [
     "ConfiguredSearch",
@@ -26,14 +26,14 @@ class ConfiguredSearch(Search):
 
     def __init__(self, exp: Experiment):
         super().__init__(exp)
-        from .experiment import build_space
+        from ..search.config_space import build_space
 
         self.name = exp.cfg.strategy.kind
         self.space = build_space(exp.cfg)
         self.folds = None
 
     def prepare(self, X, y) -> None:
-        from .evaluate import make_folds
+        from ..evaluation.cv import make_folds
 
         cfg = self.exp.cfg
         self.folds = make_folds(
@@ -46,7 +46,7 @@ class ConfiguredSearch(Search):
         )
 
     def search(self, X, y, journal, progress, on_trial) -> Recorder:
-        from .objective import PipelineObjective
+        from ..evaluation.objective import PipelineObjective
 
         cfg = self.exp.cfg
         strategy = cfg.strategy.build(self.space, self.exp.mode, derive_seed(cfg.seed, "strategy"))
@@ -74,8 +74,8 @@ class ConfiguredSearch(Search):
         if best is None:
             return
         if cfg.cleaning_gain:
-            from .before_after import compare_cleaning
-            from .experiment import resolve
+            from ..evaluation.before_after import compare_cleaning
+            from ..search.config_space import resolve
 
             results.info["cleaning_gain"] = compare_cleaning(
                 X, y, cfg.task, cfg.metric, self.folds, resolve(cfg, best.params), best.seed
@@ -113,9 +113,9 @@ def refit_pipeline(cfg, best_rec):
     """
     import math
 
-    from .epochs import has_epoch_protocol
-    from .experiment import resolve
-    from .pipeline import build_pipeline
+    from ..evaluation.epochs import has_epoch_protocol
+    from ..evaluation.pipeline import build_pipeline
+    from ..search.config_space import resolve
 
     pipe = build_pipeline(resolve(cfg, best_rec.params), cfg.task, seed=best_rec.seed, n_jobs=-1)
     model = pipe.steps[-1][1]
@@ -126,7 +126,7 @@ def refit_pipeline(cfg, best_rec):
 
 def required_kinds(cfg: Any) -> dict[str, list[str]]:
     """The cleaner / model / regularizer kinds the workers must know to run ``cfg``."""
-    from .experiment import config_models
+    from ..search.config_space import config_models
 
     models = list(config_models(cfg) if (cfg.models or cfg.task) else [])
     return {

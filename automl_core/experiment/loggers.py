@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .specs import LoggerSpec
+from ..specs import LoggerSpec
 
 __all__ = [
     "LoggerHub",
@@ -54,8 +54,8 @@ def parse_loggers(items: Any, registry: Any = None) -> list[LoggerSpec]:
     names ``loggers.<i>.<field>``."""
     from pydantic import TypeAdapter, ValidationError
 
-    from .config import ConfigError, logger_list
-    from .plugins import get_registry
+    from ..config import ConfigError, logger_list
+    from ..plugins import get_registry
 
     if not items:
         return []
@@ -308,7 +308,7 @@ def log_results_folder(directory: str, loggers: Sequence[Any]) -> list[str]:
     """Log a finished results folder (``automl report DIR --mlflow URI``): each logger starts
     as a resumed run whose trials all finished (so a folder logged before is continued, not
     logged twice), then ends. Returns the loggers' failures (empty: all logged)."""
-    from .results import Results
+    from ..results import Results
 
     res = Results.load(directory)
     rows, history = rows_from_results(res)
@@ -366,7 +366,7 @@ def conformance_events(directory: str) -> dict[str, Any]:
 
     import pandas as pd
 
-    from .results import BestTrial, Results, build_table
+    from ..results import BestTrial, Results, build_table
 
     records, history = [], []
     for i, status in enumerate(["ok", "ok", "failed", "cancelled"]):

@@ -18,10 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .trials.deadline import Deadline
-from .trials.journal import ExperimentInterrupted, Journal, has_journal
-from .trials.lock import FolderLock
-from .trials.replay import load_experiment
+from ..trials.deadline import Deadline
+from ..trials.journal import ExperimentInterrupted, Journal, has_journal
+from ..trials.lock import FolderLock
+from ..trials.replay import load_experiment
 
 __all__ = ["resume", "ExperimentInterrupted", "has_journal"]
 
@@ -63,7 +63,7 @@ def resume(
         if kind == "autopilot" and journal.complete and (d / "info.json").exists():
             # searched, refit and saved: its refit used the time its budget allowed then, so it
             # is kept, not redone
-            from .results import Results
+            from ..results import Results
 
             return Results.load(d)
         return _resume_run(saved, d, journal, lock, deadline, address, show_progress)
@@ -72,7 +72,7 @@ def resume(
 
 
 def _resume_run(saved, d, journal, lock, deadline, address, show_progress):
-    from .config import parse_config
+    from ..config import parse_config
     from .configured import ConfiguredSearch
     from .lifecycle import Experiment, run_experiment
 
@@ -83,7 +83,7 @@ def _resume_run(saved, d, journal, lock, deadline, address, show_progress):
     exp = Experiment(cfg, saved["X"], saved["y"], dict(saved["info"]), deadline)
     search_cls = ConfiguredSearch
     if saved["kind"] == "autopilot":
-        from .autopilot.run import AutopilotSearch
+        from ..autopilot.run import AutopilotSearch
 
         exp.autopilot, exp.trials, search_cls = True, saved.get("trials"), AutopilotSearch
     return run_experiment(exp, search_cls, show_progress=show_progress, journal=journal, lock=lock)

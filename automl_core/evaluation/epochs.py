@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import clone
 
-from .evaluate import score
+from .cv import score
 
 __all__ = ["has_epoch_protocol", "cross_validate_epochs"]
 
@@ -141,7 +141,7 @@ def cross_validate_epochs(
     rows; accuracies for classifiers only). A fold that stopped early (early stopping) keeps
     counting with its final values, so the means stay over the same folds. ``ctx`` may be None.
 
-    Returns what :func:`automl_core.evaluate.cross_validate` returns (``score``,
+    Returns what :func:`automl_core.evaluation.cv.cross_validate` returns (``score``,
     ``score_std``, ``fold_scores``, ``fit_time_s``, ``train_score``, ``metric.<extra>``), plus
     ``epochs_run`` (mean over folds) and the final ``val_loss``.
     """

@@ -1,4 +1,4 @@
-"""Reading a data file: every problem a :class:`~automl_core.datacheck.DataError` naming the file.
+"""Reading a data file: every problem a :class:`~automl_core.data.check.DataError` naming the file.
 
 Missing, empty or header-only, a ragged CSV row (its line), bytes that are not UTF-8 (their
 offset and line), duplicated header names, a truncated or non-Parquet ``.parquet`` file.
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .datacheck import DataError
+from .check import DataError
 
 __all__ = ["read_table"]
 

@@ -6,9 +6,9 @@ only, so validation folds, test splits and predict-time rows are never resampled
 model without ``sample_weight`` gets the step's ``resample_instead(X, y)`` rows instead.
 
 Predicting on user rows: a pipeline fitted on a DataFrame records its training columns and checks
-every table it predicts on with :func:`automl_core.datacheck.validate_features` (extra columns
+every table it predicts on with :func:`automl_core.data.check.validate_features` (extra columns
 left out, columns matched by name whatever their order, infinities made gaps as in training, a
-missing column a :class:`~automl_core.datacheck.DataError` naming it). Every way to a prediction
+missing column a :class:`~automl_core.data.check.DataError` naming it). Every way to a prediction
 (``Results.best_pipeline``, the estimators, the ensembles built of these pipelines) gets it.
 """
 
@@ -42,7 +42,7 @@ class AutoPipeline(Pipeline):
     Fitted on a DataFrame with text column names, it keeps ``training_columns_`` (and
     ``training_numeric_``, those that held numbers); ``predict``, ``predict_proba``,
     ``predict_log_proba``, ``decision_function``, ``score_samples``, ``score`` and
-    ``transform`` then pass their rows through :func:`~automl_core.datacheck.validate_features`.
+    ``transform`` then pass their rows through :func:`~automl_core.data.check.validate_features`.
     An array is taken as the training columns in order (its width must match). Fitted on
     anything else (image arrays), rows go to the steps as given.
     """
@@ -64,8 +64,8 @@ class AutoPipeline(Pipeline):
         columns = getattr(self, "training_columns_", None)
         if columns is None:
             return X
-        from .cleaning.base import as_frame
-        from .datacheck import DataError, validate_features
+        from ..data.check import DataError, validate_features
+        from ..data.cleaning.base import as_frame
 
         if not isinstance(X, pd.DataFrame):
             X = as_frame(X, "the fitted pipeline")
@@ -134,7 +134,7 @@ class AutoPipeline(Pipeline):
 
 def build_pipeline(resolved, task: str, seed: int, n_jobs: int = 1) -> AutoPipeline:
     """cleaners (pipeline stage) -> numeric guard -> model, from a :class:`Resolved`."""
-    from .cleaning import NumericGuard
+    from ..data.cleaning import NumericGuard
 
     steps = []
     for i, spec in enumerate(resolved.cleaners):

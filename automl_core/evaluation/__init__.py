@@ -1,0 +1,1 @@
+"""What one trial computes: pipelines, folds, metrics, the objectives, epochs."""
