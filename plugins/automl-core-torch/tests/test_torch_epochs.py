@@ -113,7 +113,11 @@ def test_regression_reports_losses_without_accuracy():
 def test_objective_uses_epochs_for_networks_only(small_table):
     X, y = small_table
     folds = make_folds(y, "classification", 2, True, None, 0)
-    for model, reports in [({"kind": "mlp", "epochs": 2, "units": 4}, 2), ({"kind": "svc"}, 0)]:
+    # svc with a value of its own: named alone it would be searched over its default ranges
+    for model, reports in [
+        ({"kind": "mlp", "epochs": 2, "units": 4}, 2),
+        ({"kind": "svc", "C": 2.0}, 0),
+    ]:
         cfg = {
             "target": "y",
             "task": "classification",
