@@ -16,6 +16,10 @@ Every job runs in its own process with math libraries on one thread: fair to eac
 steady on a 2-core machine shared with others. Optuna's GPSampler needs torch (CPU build); a
 method whose library is missing is reported as skipped. ``--out`` keeps per-job results (JSON)
 so an interrupted run resumes where it stopped.
+
+``--pending-timing`` measures only gp's CPU time per ask with 32 trials pending at 200
+observations (issue 18, many workers; see :func:`pending_timing`). The broad suite (24 BBOB
+functions, mixed spaces, 20 seeds) is ``benchmarks/bench_suite.py``.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from functions import PROBLEMS, SVC_DIGITS  # noqa: E402
-from peers import METHODS, available  # noqa: E402
+from peers import METHODS, available, run_problem  # noqa: E402
 
 ALL_PROBLEMS = {**PROBLEMS, SVC_DIGITS.name: SVC_DIGITS}
 DEFAULT_FUNCTIONS = ["branin", "hartmann6", "levy4", "mixed4"]
@@ -47,37 +51,8 @@ SVC_METHODS = ["gp", "tpe", "random", "optuna-gp", "optuna-tpe"]
 
 
 def run_job(problem: str, method: str, seed: int, n: int) -> dict:
-    """One optimiser on one problem for one seed: losses and suggestion gaps, in order."""
-    try:
-        import torch
-
-        torch.set_num_threads(1)
-    except ImportError:
-        pass
-    pb = ALL_PROBLEMS[problem]
-    losses: list[float] = []
-    starts: list[tuple[float, float]] = []  # (wall, cpu) at each evaluation's start
-    ends: list[tuple[float, float]] = []
-
-    def objective(xs):
-        starts.append((time.perf_counter(), time.process_time()))
-        v = float(pb.f(np.array(xs, dtype=float)))
-        losses.append(v)
-        ends.append((time.perf_counter(), time.process_time()))
-        return v
-
-    t0 = (time.perf_counter(), time.process_time())
-    METHODS[method](pb, seed, n, objective)
-    gaps = [(s[0] - e[0], s[1] - e[1]) for s, e in zip(starts, [t0] + ends[:-1])]
-    return {
-        "problem": problem,
-        "method": method,
-        "seed": seed,
-        "losses": losses,
-        "gaps": [g[0] for g in gaps],
-        "cpu_gaps": [g[1] for g in gaps],
-        "regret": min(losses) - pb.f_min,
-    }
+    """One optimiser on one problem for one seed (see :func:`peers.run_problem`)."""
+    return run_problem(ALL_PROBLEMS[problem], method, seed, n)
 
 
 def _job_path(out: Path, problem: str, method: str, seed: int, n: int) -> Path:
@@ -121,13 +96,12 @@ def summarise(results: list[dict], problems: list[str], methods: list[str]) -> s
 
 def tpe_timing(n_obs: int = 100, n_asks: int = 20) -> str:
     """Our tpe's ask+tell time at ``n_obs`` observations (Hartmann6 space), median of asks."""
-    from peers import _our_space
+    from peers import _our_space, strategy_spec
 
-    from automl_core.plugins import get_registry
     from automl_core.strategies.base import Outcome
 
     pb = PROBLEMS["hartmann6"]
-    strat = get_registry().get("strategy", "tpe")().build(_our_space(pb), "min", 0)
+    strat = strategy_spec("tpe")().build(_our_space(pb), "min", 0)
     wall, cpu = [], []
     for i in range(n_obs + n_asks):
         t0, c0 = time.perf_counter(), time.process_time()
@@ -147,6 +121,53 @@ def tpe_timing(n_obs: int = 100, n_asks: int = 20) -> str:
     )
 
 
+def pending_timing(n_obs: int = 200, n_pending: int = 32, n_asks: int = 40) -> str:
+    """gp's CPU time per ask with ``n_pending`` trials pending at ``n_obs`` observations.
+
+    Hartmann6 space. ``n_obs`` results at space-filling points are told first, then ``n_pending``
+    asks without results (a cluster's workers starting at once; the first fits the GP), then
+    ``n_asks`` rounds of the steady state: the oldest pending trial's result comes back and a
+    new ask goes out, so ``n_pending`` stay pending and the observations grow past ``n_obs``.
+    ``time.process_time`` (CPU) of each ask; the ones that refit the hyperparameters (every
+    few results past 64 rows, see ``gp.REFIT_FRACTION``) are the slow tail.
+    """
+    from peers import _our_space
+
+    from automl_core.strategies.base import Outcome
+    from automl_core.strategies.gp import GPStrategy
+
+    pb = PROBLEMS["hartmann6"]
+    # the first n_obs trials are gp's Sobol design (cheap to build up); the GP then fits them
+    strat = GPStrategy(_our_space(pb), "min", 0, n_initial=n_obs)
+
+    def f(p: dict) -> float:
+        return pb.f(np.array([p[f"x{j}"] for j in range(pb.dim)]))
+
+    for i in range(n_obs):
+        p = strat.ask(f"r{i}")
+        strat.tell(f"r{i}", Outcome(f(p)))
+    pending, batch = [], []
+    for i in range(n_pending):
+        c0 = time.process_time()
+        pending.append((f"b{i}", strat.ask(f"b{i}")))
+        batch.append(time.process_time() - c0)
+    steady = []
+    for i in range(n_asks):
+        tid, p = pending.pop(0)
+        strat.tell(tid, Outcome(f(p)))
+        c0 = time.process_time()
+        pending.append((f"s{i}", strat.ask(f"s{i}")))
+        steady.append(time.process_time() - c0)
+    ms = 1000 * np.array(steady)
+    return (
+        f"gp ask with {n_pending} pending at {n_obs}-{n_obs + n_asks} observations (hartmann6 "
+        f"space), CPU: steady state median {np.median(ms):.1f} ms, mean {ms.mean():.1f} ms, "
+        f"90th percentile {np.percentile(ms, 90):.1f} ms, max {ms.max():.1f} ms ({n_asks} asks); "
+        f"a batch of {n_pending} asks with no result between: first {1000 * batch[0]:.1f} ms "
+        f"(fits the GP), then median {1000 * np.median(batch[1:]):.1f} ms"
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seeds", type=int, default=10)
@@ -163,7 +184,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--svc-evals", type=int, default=30)
     ap.add_argument("--workers", type=int, default=1, help="jobs run in parallel")
     ap.add_argument("--out", type=Path, default=None, help="folder of per-job JSON results")
+    ap.add_argument(
+        "--pending-timing", action="store_true", help="only gp's ask time with 32 pending"
+    )
     args = ap.parse_args(argv)
+    if args.pending_timing:
+        print(f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
+        print(pending_timing())
+        return
 
     methods = [m for m in args.methods.split(",") if m]
     skipped = {m: why for m in methods if (why := available(m))}

@@ -9,6 +9,7 @@ it is driven ask/tell or runs its own loop (hyperopt's ``fmin``, skopt's ``gp_mi
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +18,7 @@ from functions import Problem
 
 Objective = Callable[[list[Any]], float]
 
-__all__ = ["METHODS", "available"]
+__all__ = ["METHODS", "available", "run_problem"]
 
 
 def _our_space(pb: Problem):
@@ -35,13 +36,24 @@ def _our_space(pb: Problem):
     return SearchSpace(tuple(dims))
 
 
+def strategy_spec(kind: str):
+    """The spec class of one of our strategies, imported directly: building the plugin
+    registry would import every installed plugin, which a benchmark of strategies needs not."""
+    if kind == "tpe":
+        from automl_core_hyperopt import TPESpec
+
+        return TPESpec
+    from automl_core.builtins.strategies import GPSpec, RandomSpec
+
+    return {"gp": GPSpec, "random": RandomSpec}[kind]
+
+
 def _ours(kind: str) -> Callable[[Problem, int, int, Objective], None]:
     def run(pb: Problem, seed: int, n: int, objective: Objective) -> None:
-        from automl_core.plugins import get_registry
         from automl_core.strategies.base import Outcome
 
         space = _our_space(pb)
-        strat = get_registry().get("strategy", kind)().build(space, "min", seed)
+        strat = strategy_spec(kind)().build(space, "min", seed)
         for i in range(n):
             p = strat.ask(str(i))
             strat.tell(str(i), Outcome(objective([p[f"x{j}"] for j in range(pb.dim)])))
@@ -144,3 +156,40 @@ def available(method: str) -> str | None:
 
     missing = [m for m in _NEEDS.get(method, []) if importlib.util.find_spec(m) is None]
     return ", ".join(missing) or None
+
+
+def run_problem(pb: Problem, method: str, seed: int, n: int) -> dict:
+    """One optimiser on one problem for one seed: losses and suggestion gaps, in order.
+
+    A gap is the wall (and CPU) time between the end of one evaluation and the start of the
+    next: what a worker waits for the optimiser, measured alike for every library.
+    """
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+    losses: list[float] = []
+    starts: list[tuple[float, float]] = []  # (wall, cpu) at each evaluation's start
+    ends: list[tuple[float, float]] = []
+
+    def objective(xs):
+        starts.append((time.perf_counter(), time.process_time()))
+        v = float(pb.f(np.array(xs, dtype=float)))
+        losses.append(v)
+        ends.append((time.perf_counter(), time.process_time()))
+        return v
+
+    t0 = (time.perf_counter(), time.process_time())
+    METHODS[method](pb, seed, n, objective)
+    gaps = [(s[0] - e[0], s[1] - e[1]) for s, e in zip(starts, [t0] + ends[:-1])]
+    return {
+        "problem": pb.name,
+        "method": method,
+        "seed": seed,
+        "losses": losses,
+        "gaps": [g[0] for g in gaps],
+        "cpu_gaps": [g[1] for g in gaps],
+        "regret": min(losses) - pb.f_min,
+    }

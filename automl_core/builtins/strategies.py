@@ -37,8 +37,10 @@ class GPSpec(StrategySpec):
 
     ``n_initial`` space-filling (Sobol) points come first; 0 (the default) means
     ``min(10, 2 * dims + 1)``.
-    Handles ints, choices and conditional dims, and proposes distinct points while other trials
-    are still running.
+    Handles ints, choices and conditional dims, and proposes distinct, spread-out points while
+    other trials are still running (many workers). With ASHA/HyperBand it learns from the
+    trials stopped early too, at the scores of the highest rung enough trials reached (see
+    ``automl_core.strategies.gp``).
     """
 
     kind: Literal["gp"] = "gp"

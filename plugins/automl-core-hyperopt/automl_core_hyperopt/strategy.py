@@ -8,6 +8,15 @@ half, so a sequential run reproduces ``fmin(..., rstate=np.random.default_rng(se
 
 A trial handed out and not yet told stays in ``trials`` as a running document: TPE counts it
 (with an infinite loss) and does not wait for it. Failed and NaN trials are ``STATUS_FAIL``.
+
+Early stopping: TPE only compares losses (it splits the trials into the best ``gamma`` part and
+the rest), so once some trial reported epochs every finished trial's loss becomes its place in
+:func:`automl_core.strategies.fidelity.ranking`: trials that got further first, then by their
+loss where they stopped. That is the order ASHA itself applies, and the way Optuna's TPE ranks
+pruned trials. A trial stopped at a low rung then sits among the bad trials, where it belongs,
+instead of being a failure (before, all of them were, and TPE told only stopped trials
+chose among them at random). Without epochs the losses are the scores as they are, so a
+sequential run still reproduces ``fmin`` exactly.
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ from typing import Any, Literal
 
 from automl_core.space import SearchSpace
 from automl_core.strategies.base import Outcome, Strategy
+from automl_core.strategies.fidelity import Seen, ranking, seen
 from hyperopt import STATUS_FAIL, STATUS_OK, Domain, Trials, space_eval, tpe
 from hyperopt.base import JOB_STATE_DONE, JOB_STATE_RUNNING, spec_from_misc
 
@@ -62,12 +72,14 @@ class TPEStrategy(Strategy):
         self.domain = Domain(_never_called, self.hp_space)
         self.trials = Trials()
         self._tids: dict[str, int] = {}  # our trial id -> hyperopt tid, while pending
+        self._seen: dict[int, Seen] = {}  # hyperopt tid -> what the trial gave
 
     def ask(self, trial_id: str) -> dict[str, Any] | None:
         if not self.space.dims:
             self._tids[trial_id] = -1
             return {}
         new_ids = self.trials.new_trial_ids(1)
+        self._rank_losses()
         self.trials.refresh()
         docs = self.algo(new_ids, self.domain, self.trials, self.rng.integers(2**31 - 1))
         doc = docs[0]
@@ -90,7 +102,22 @@ class TPEStrategy(Strategy):
                     doc["result"] = {"status": STATUS_FAIL}
                 doc["state"] = JOB_STATE_DONE
                 break
+        self._seen[tid] = seen(outcome, self.loss)
         self.trials.refresh()
+
+    def _rank_losses(self) -> None:
+        """Once any trial reported epochs, every told trial's loss is its rank (module docs)."""
+        if not any(r.has_epochs for r in self._seen.values()):
+            return
+        tids = list(self._seen)
+        ranks = dict(zip(tids, ranking([self._seen[t] for t in tids])))
+        for doc in self.trials._dynamic_trials:
+            if doc["tid"] in ranks:
+                rank = ranks[doc["tid"]]
+                ok = rank is not None
+                doc["result"] = (
+                    {"status": STATUS_OK, "loss": rank} if ok else {"status": STATUS_FAIL}
+                )
 
     def state_dict(self) -> dict[str, Any]:
         # Trials pickles (fmin's own trials_save_file relies on that); copy so later asks do
@@ -99,9 +126,11 @@ class TPEStrategy(Strategy):
             **super().state_dict(),
             "trials": copy.deepcopy(self.trials),
             "tids": dict(self._tids),
+            "seen": {t: (r.reached, r.losses) for t, r in self._seen.items()},
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         super().load_state_dict(state)
         self.trials = copy.deepcopy(state["trials"])
         self._tids = dict(state["tids"])
+        self._seen = {t: Seen(*r) for t, r in state.get("seen", {}).items()}

@@ -1,0 +1,296 @@
+"""Model-based search with early stopping (issue 18): gp+ASHA and tpe+ASHA against random+ASHA.
+
+::
+
+    python benchmarks/bench_early_stopping.py --seeds 5 --budget 600 --out /tmp/es
+    python benchmarks/bench_early_stopping.py --cases digits --seeds 1 --budget 120 \\
+        --epochs 6 --folds 2                     # a smoke run (minutes)
+
+Two cases, each searched through ``ac.run`` with ASHA (rungs at epochs 3, 9, 27 of 30):
+
+- ``digits``: the image case study (``plugins/automl-core-torch/examples/digits_cnn.py``):
+  digits resized and standardized, a CNN whose structure, learning rate, batch size and
+  dropout are searched;
+- ``table``: a torch MLP on the churn table (``automl_core.data.datasets.make_churn``, 5,000 rows,
+  no duplicates) with its automatic cleaning chain; layers, units, learning rate, batch size
+  and dropout are searched.
+
+Per case and seed, random+ASHA runs first for ``--budget`` seconds; its best validation
+(cross-validated) score among the trials that ran to the end is the target ``S*``. gp+ASHA
+and tpe+ASHA then run for the same budget, and Optuna's TPE with its Hyperband pruner (same
+pipeline, folds, epochs and space, through the same objective code, one thread per trial and
+as many trials at once as CPUs) for the same wall time. For each, the time to reach ``S*`` is
+the finishing time of its first finished trial scoring at least ``S*``, counted from its
+first trial's start (Ray's start-up and the final refit left out alike). Issue 18's target:
+gp and tpe reach ``S*`` in at most 70% of random's budget (median over 5 seeds), and match or
+beat Optuna's best score at the same wall time.
+
+``--out`` keeps one JSON per (case, strategy, seed) so an interrupted run resumes. Needs the
+trial engine to tell strategies each trial's ``fidelity`` and ``curve`` (it does since the
+engine rewrite of issue 18); Optuna is needed for the ``optuna-tpe`` row only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "plugins" / "automl-core-torch" / "examples"))
+
+STRATEGIES = ["random", "gp", "tpe", "optuna-tpe"]
+ASHA = {"kind": "asha", "grace_period": 3, "reduction_factor": 3}
+
+
+# ---- the two cases ------------------------------------------------------------------------
+
+
+def digits_case(strategy: str, budget: float, seed: int, epochs: int, folds: int):
+    """The digits CNN case study's table and config (the example's own ``experiment``)."""
+    from digits_cnn import digits_table, experiment
+
+    cfg = experiment(budget_s=budget, asha=True, strategy=strategy, seed=seed, epochs=epochs)
+    cfg["cv"]["folds"] = folds
+    cfg["scheduler"] = {**ASHA, "max_epochs": epochs}
+    return digits_table(), cfg
+
+
+def table_case(strategy: str, budget: float, seed: int, epochs: int, folds: int):
+    """A torch MLP on the churn table, with the automatic cleaning chain written out (so the
+    Optuna baseline builds exactly the same pipelines)."""
+    from automl_core.data.autoclean import default_cleaners
+    from automl_core.data.datasets import CHURN_TARGET, make_churn
+
+    table = make_churn(5000, seed=0, duplicate_share=0.0)
+    X, y = table.drop(columns=[CHURN_TARGET]), table[CHURN_TARGET]
+    cleaners = [
+        c.model_dump(mode="json")
+        for c in default_cleaners(X, y, "classification")
+        if getattr(c, "stage", None) != "dataset"
+    ]
+    mlp = {
+        "kind": "mlp",
+        "epochs": epochs,
+        "hidden_layers": {"type": "int", "low": 1, "high": 3},
+        "units": {"type": "int", "low": 16, "high": 256, "log": True},
+        "learning_rate": {"type": "float", "low": 1e-4, "high": 3e-2, "log": True},
+        "batch_size": {"type": "choice", "values": [32, 64, 128]},
+        "regularizers": [{"kind": "dropout", "rate": {"type": "float", "low": 0.0, "high": 0.5}}],
+    }
+    cfg = {
+        "target": CHURN_TARGET,
+        "task": "classification",
+        "metric": "accuracy",
+        "test_size": 0.25,
+        "seed": seed,
+        "cv": {"folds": folds},
+        "cleaners": cleaners,
+        "models": [mlp],
+        "strategy": {"kind": strategy},
+        "budget": {"time_s": budget},
+        "resources": {"cpu": 1},
+        "scheduler": {**ASHA, "max_epochs": epochs},
+    }
+    return table, cfg
+
+
+CASES = {"digits": digits_case, "table": table_case}
+
+
+# ---- one search -----------------------------------------------------------------------------
+
+
+def run_ours(case: str, strategy: str, seed: int, args) -> dict[str, Any]:
+    """One ``ac.run`` with ASHA: every trial's (finish time, status, score), the best."""
+    import automl_core as ac
+
+    table, cfg = CASES[case](strategy, args.budget, seed, args.epochs, args.folds)
+    t0 = time.perf_counter()
+    res = ac.run(table, config=cfg, show_progress=False)
+    wall = time.perf_counter() - t0
+    t = res.table
+    start = float(t["started_s"].min())
+    trials = [
+        {"end_s": float(r.finished_s) - start, "status": r.status, "score": r.score}
+        for r in t.itertuples()
+        if r.finished_s == r.finished_s  # not NaN: the trial finished
+    ]
+    return {"trials": trials, "wall_s": wall, "best_score": res.best.score if res.best else None}
+
+
+class _OptunaContext:
+    """The trial context our objective reports epochs to, wired to Optuna's pruner."""
+
+    def __init__(self, trial, seed: int):
+        self.trial, self.seed, self.cpus, self.gpus, self.epoch = trial, seed, 1, 0, 0
+
+    def report(self, epoch: int | None = None, **metrics: float) -> None:
+        import optuna
+
+        self.epoch = epoch or self.epoch + 1
+        self.trial.report(metrics["score"], self.epoch)
+        if self.trial.should_prune():
+            raise optuna.TrialPruned()
+
+
+def _suggest(trial, space) -> dict[str, Any]:
+    """A point of our search space from Optuna's ``suggest_*`` (conditional dims in order)."""
+    from automl_core.space import Choice, Float
+
+    point: dict[str, Any] = {}
+    for d in space.dims:
+        if not space.is_active(d, point):
+            continue
+        dom = d.domain
+        if isinstance(dom, Choice):
+            k = trial.suggest_categorical(d.name, list(range(len(dom.values))))
+            point[d.name] = dom.values[k]
+        elif isinstance(dom, Float):
+            point[d.name] = trial.suggest_float(d.name, dom.low, dom.high, log=dom.log)
+        else:
+            point[d.name] = trial.suggest_int(d.name, dom.low, dom.high, log=dom.log)
+    return point
+
+
+def run_optuna(case: str, seed: int, args) -> dict[str, Any]:
+    """Optuna TPE + HyperbandPruner on the same objective, rows and folds, for the budget."""
+    import optuna
+    import torch
+
+    from automl_core.config import parse_config
+    from automl_core.evaluation.cv import make_folds, split_rows
+    from automl_core.evaluation.objective import PipelineObjective
+    from automl_core.search.config_space import build_space
+    from automl_core.seeds import derive_seed
+
+    torch.set_num_threads(1)  # one thread per trial, as our trials get one CPU each
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    table, cfg_dict = CASES[case]("random", args.budget, seed, args.epochs, args.folds)
+    cfg = parse_config(cfg_dict)
+    X, y = table.drop(columns=[cfg.target]), table[cfg.target]
+    X, _, y, _ = split_rows(X, y, cfg.task, derive_seed(seed, "test"), test_size=cfg.test_size)
+    folds = make_folds(
+        y, cfg.task, cfg.cv.folds, cfg.cv.shuffle, cfg.cv.stratified, derive_seed(seed, "folds")
+    )
+    objective = PipelineObjective(cfg.model_dump(mode="json"), X, y, folds, cfg.task)
+    space = build_space(cfg)
+    trials: list[dict[str, Any]] = []
+    t0 = time.perf_counter()
+
+    def optuna_objective(trial) -> float:
+        ctx = _OptunaContext(trial, derive_seed(seed, "trial", trial.number))
+        try:
+            score = objective(space.with_constants(_suggest(trial, space)), ctx)["score"]
+        except optuna.TrialPruned:
+            trials.append({"end_s": time.perf_counter() - t0, "status": "stopped early"})
+            raise
+        trials.append({"end_s": time.perf_counter() - t0, "status": "ok", "score": score})
+        return score
+
+    pruner = optuna.pruners.HyperbandPruner(
+        min_resource=ASHA["grace_period"], max_resource=args.epochs, reduction_factor=3
+    )
+    study = optuna.create_study(
+        direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed), pruner=pruner
+    )
+    study.optimize(optuna_objective, timeout=args.budget, n_jobs=os.cpu_count() or 1)
+    ok = [t["score"] for t in trials if t["status"] == "ok"]
+    return {
+        "trials": trials,
+        "wall_s": time.perf_counter() - t0,
+        "best_score": max(ok, default=None),
+    }
+
+
+# ---- the report -----------------------------------------------------------------------------
+
+
+def time_to(run: dict[str, Any], target: float) -> float | None:
+    """When the first finished trial scoring at least ``target`` ended (None: never)."""
+    hits = [t["end_s"] for t in run["trials"] if t["status"] == "ok" and t["score"] >= target]
+    return min(hits) if hits else None
+
+
+def summarise(runs: dict[tuple[str, str, int], dict], budget: float) -> str:
+    lines = [
+        "| case | strategy | seeds | best CV score, median | time to random's best / budget,"
+        " median [per seed] | trials (stopped early), median |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for case in sorted({k[0] for k in runs}):
+        for strat in STRATEGIES:
+            seeds = sorted(s for c, m, s in runs if c == case and m == strat)
+            if not seeds:
+                continue
+            fracs, bests, n, stopped = [], [], [], []
+            for s in seeds:
+                run, ref = runs[(case, strat, s)], runs.get((case, "random", s))
+                bests.append(run["best_score"] if run["best_score"] is not None else float("nan"))
+                n.append(len(run["trials"]))
+                stopped.append(sum(t["status"] == "stopped early" for t in run["trials"]))
+                if ref is not None and ref["best_score"] is not None:
+                    hit = time_to(run, ref["best_score"])
+                    fracs.append(float("inf") if hit is None else hit / budget)
+            per_seed = ", ".join("never" if f == float("inf") else f"{f:.2f}" for f in fracs)
+            med = statistics.median(fracs) if fracs else float("nan")
+            lines.append(
+                f"| {case} | {strat} | {len(seeds)} | {statistics.median(bests):.4f} "
+                f"| {'never' if med == float('inf') else f'{med:.2f}'} [{per_seed}] "
+                f"| {statistics.median(n):.0f} ({statistics.median(stopped):.0f}) |"
+            )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--cases", default="digits,table")
+    ap.add_argument("--strategies", default=",".join(STRATEGIES))
+    ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--budget", type=float, default=600, help="seconds per search")
+    ap.add_argument("--epochs", type=int, default=30, help="epochs of a trial run to its end")
+    ap.add_argument("--folds", type=int, default=3)
+    ap.add_argument("--out", type=Path, default=None, help="folder of per-run JSON results")
+    args = ap.parse_args(argv)
+    os.environ.setdefault("RAY_worker_niceness", "0")  # as bench_torch.py: see its docs
+    strategies = [s for s in args.strategies.split(",") if s]
+    if "random" not in strategies:
+        strategies.insert(0, "random")  # the reference of every other row
+    unknown = set(strategies) - set(STRATEGIES)
+    if unknown:
+        raise SystemExit(f"--strategies: unknown {sorted(unknown)}; known: {STRATEGIES}")
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+    runs: dict[tuple[str, str, int], dict] = {}
+    for seed in range(args.seeds):
+        for case in [c for c in args.cases.split(",") if c]:
+            for strat in strategies:
+                path = None if args.out is None else args.out / f"{case}__{strat}__{seed}.json"
+                if path is not None and path.exists():
+                    runs[(case, strat, seed)] = json.loads(path.read_text())
+                    continue
+                t0 = time.time()
+                if strat == "optuna-tpe":
+                    run = run_optuna(case, seed, args)
+                else:
+                    run = run_ours(case, strat, seed, args)
+                run["load_1min"] = os.getloadavg()[0]
+                runs[(case, strat, seed)] = run
+                if path is not None:
+                    path.write_text(json.dumps(run))
+                print(
+                    f"[{time.time() - t0:.0f}s] {case} {strat} seed {seed}: best "
+                    f"{run['best_score']}, {len(run['trials'])} trials",
+                    file=sys.stderr,
+                )
+    print(f"budget {args.budget:.0f} s, {args.epochs} epochs, {args.folds} folds")
+    print(summarise(runs, args.budget))
+
+
+if __name__ == "__main__":
+    main()
