@@ -14,7 +14,7 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 
 from ..evaluation.pipeline import build_pipeline  # noqa: E402
 from ..experiment.configured import executor_settings, worker_config
-from ..experiment.lifecycle import Search
+from ..experiment.lifecycle import LINEAR, Search
 from ..results import Results
 from ..search.config_space import resolve  # noqa: E402
 from ..seeds import derive_seed
@@ -28,8 +28,6 @@ from .strategy import PortfolioStrategy, portfolio_point
 
 __all__ = ["AutopilotSearch", "autopilot_config"]
 
-#: the models a fallback fits when no trial finished in time (fast on any table)
-_LINEAR = ("logistic_regression", "linear_regression")
 #: the autopilot's time budget when ``strategy="auto"`` comes without one
 DEFAULT_BUDGET_S = 60.0
 #: at most this many of the best trials are candidates for the ensemble
@@ -179,7 +177,7 @@ class AutopilotSearch(Search):
             # nothing finished in time (a tiny budget, a cold start on a busy machine): fit the
             # cheapest portfolio configuration (linear) on the searched rows, one thread, so the
             # user still gets a model, quickly
-            cheap = [p for p in self.starts if p.get("model") in _LINEAR] or self.starts[:1]
+            cheap = [p for p in self.starts if p.get("model") in LINEAR] or self.starts[:1]
             point = self.space.with_constants(cheap[0])
             pipe = build_pipeline(resolve(cfg, point), cfg.task, seed=0)
             with threadpool_limits(1):

@@ -189,7 +189,7 @@ def run_experiment(
                 seed=cfg.seed,
                 results_dir=cfg.results_dir,
                 resumed=journal is not None and journal.count > 1,
-                finished_rows=_rows(journal),
+                finished_rows=finished_rows(journal),
             )
         on_trial = row_logger(loggers)
         progress = Progress(cfg.budget.trials, cfg.metric) if show_progress else None
@@ -260,8 +260,8 @@ def fit_baseline(exp: Experiment, search: Search, results: Results, X, y) -> Non
     }
 
 
-#: models a fallback prefers (fast on any table)
-_LINEAR = ("logistic_regression", "linear_regression")
+#: models a fallback prefers (fast on any table); the autopilot's fallback uses them too
+LINEAR = ("logistic_regression", "linear_regression")
 
 
 def baseline_point(space) -> dict[str, Any]:
@@ -273,7 +273,7 @@ def baseline_point(space) -> dict[str, Any]:
             continue
         if d.name == "model":
             labels = list(d.domain.values)
-            point["model"] = next((m for m in labels if m in _LINEAR), labels[0])
+            point["model"] = next((m for m in labels if m in LINEAR), labels[0])
         elif hasattr(d.domain, "values"):
             point[d.name] = list(d.domain.values)[0]
         else:
@@ -289,7 +289,8 @@ def logger_hub(cfg: Any):
     return LoggerHub.from_specs(list(specs))
 
 
-def _rows(journal: Journal | None) -> list[dict[str, Any]]:
+def finished_rows(journal: Journal | None) -> list[dict[str, Any]]:
+    """The rows a journal already holds (what a resumed run's loggers are told at start)."""
     if journal is None:
         return []
     return [dict(e) for e in journal.finished().values()]

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..config import ConfigError
 from ..evaluation.function_objective import FunctionObjective
-from ..plugins import plugin_versions
+from ..plugins import get_registry, plugin_versions
 from ..results import Results, results_from_recorder
 from ..seeds import derive_seed
 from ..space import SearchSpace
@@ -21,7 +21,7 @@ from ..trials.journal import ExperimentInterrupted, Journal
 from ..trials.lock import FolderLock
 from ..trials.progress import Progress
 from ..trials.replay import restore, save_experiment
-from .lifecycle import row_logger, save_partial
+from .lifecycle import finished_rows, row_logger, save_partial
 from .loggers import LoggerHub
 
 __all__ = ["run_tune", "tune_strategy"]
@@ -32,8 +32,6 @@ DEFAULT_TRIALS = 20
 
 def tune_strategy(sdict: dict[str, Any], space: SearchSpace, mode: str, seed: int):
     """The validated strategy spec and the strategy it builds (a bad one is a ConfigError)."""
-    from ..plugins import get_registry
-
     try:
         spec = get_registry().get("strategy", sdict["kind"]).model_validate(sdict)
         spec.check_space(space)
@@ -104,7 +102,7 @@ def run_tune(
                 seed=k["seed"],
                 results_dir=str(results_dir) if results_dir else None,
                 resumed=journal is not None and journal.count > 1,
-                finished_rows=[dict(e) for e in journal.finished().values()] if journal else [],
+                finished_rows=finished_rows(journal),
             )
         engine = TrialEngine(
             strategy,

@@ -295,8 +295,7 @@ class TrialEngine:
                 cancelled.append(rec.trial_id)
         if self.journal is not None:
             if interrupted:
-                done = sum(r.status in FINAL_STATUSES for r in self.recorder.trials.values())
-                self.journal.append("interrupted", done=done)
+                self.journal.append("interrupted", done=self._final_count())
             elif end is not None and not self.journal.complete:
                 self.journal.append("end", reason=end, cancelled=cancelled)
             self.journal.close()
@@ -305,15 +304,14 @@ class TrialEngine:
 
     def interrupted_error(self) -> ExperimentInterrupted:
         """The exception for a run stopped by Ctrl-C, carrying what finished."""
-        return _interrupted_error(self)
+        where = self.journal.dir if self.journal else None
+        exc = ExperimentInterrupted(self._final_count(), self.n_trials, where)
+        exc.recorder = self.recorder
+        return exc
 
-
-def _interrupted_error(engine: TrialEngine) -> ExperimentInterrupted:
-    done = sum(r.status in FINAL_STATUSES for r in engine.recorder.trials.values())
-    journal = engine.journal
-    exc = ExperimentInterrupted(done, engine.n_trials, journal.dir if journal else None)
-    exc.recorder = engine.recorder
-    return exc
+    def _final_count(self) -> int:
+        """Trials that are over (what a resume keeps)."""
+        return sum(r.status in FINAL_STATUSES for r in self.recorder.trials.values())
 
 
 def _finite(score: Any) -> float | None:
