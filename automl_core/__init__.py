@@ -17,9 +17,9 @@ from .hookspecs import hookimpl
 from .interfaces.compare import Comparison, compare
 from .lazy import lazy_attributes
 from .plugins import PluginError, get_registry, register_plugin
-from .space import Choice, Float, Int, Searchable, SearchSpace
+from .search.space import Choice, Float, Int, Searchable, SearchSpace
+from .search.strategies import Outcome, Strategy
 from .specs import CleanerSpec, LoggerSpec, ModelSpec, RegularizerSpec, StrategySpec
-from .strategies import Outcome, Strategy
 
 if TYPE_CHECKING:
     from .data.check import DataError

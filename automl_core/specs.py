@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
-from .space import Domain, is_domain
+from .search.space import Domain, is_domain
 
 if TYPE_CHECKING:
-    from .space import SearchSpace
-    from .strategies.base import Strategy
+    from .search.space import SearchSpace
+    from .search.strategies.base import Strategy
 
 __all__ = [
     "ComponentSpec",

@@ -141,7 +141,7 @@ class _OptunaContext:
 
 def _suggest(trial, space) -> dict[str, Any]:
     """A point of our search space from Optuna's ``suggest_*`` (conditional dims in order)."""
-    from automl_core.space import Choice, Float
+    from automl_core.search.space import Choice, Float
 
     point: dict[str, Any] = {}
     for d in space.dims:

@@ -98,7 +98,7 @@ def tpe_timing(n_obs: int = 100, n_asks: int = 20) -> str:
     """Our tpe's ask+tell time at ``n_obs`` observations (Hartmann6 space), median of asks."""
     from peers import _our_space, strategy_spec
 
-    from automl_core.strategies.base import Outcome
+    from automl_core.search.strategies.base import Outcome
 
     pb = PROBLEMS["hartmann6"]
     strat = strategy_spec("tpe")().build(_our_space(pb), "min", 0)
@@ -133,8 +133,8 @@ def pending_timing(n_obs: int = 200, n_pending: int = 32, n_asks: int = 40) -> s
     """
     from peers import _our_space
 
-    from automl_core.strategies.base import Outcome
-    from automl_core.strategies.gp import GPStrategy
+    from automl_core.search.strategies.base import Outcome
+    from automl_core.search.strategies.gp import GPStrategy
 
     pb = PROBLEMS["hartmann6"]
     # the first n_obs trials are gp's Sobol design (cheap to build up); the GP then fits them

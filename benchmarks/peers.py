@@ -22,7 +22,7 @@ __all__ = ["METHODS", "available", "run_problem"]
 
 
 def _our_space(pb: Problem):
-    from automl_core.space import Choice, Dim, Float, Int, SearchSpace
+    from automl_core.search.space import Choice, Dim, Float, Int, SearchSpace
 
     dims = []
     for i, (lo, hi) in enumerate(pb.bounds):
@@ -50,7 +50,7 @@ def strategy_spec(kind: str):
 
 def _ours(kind: str) -> Callable[[Problem, int, int, Objective], None]:
     def run(pb: Problem, seed: int, n: int, objective: Objective) -> None:
-        from automl_core.strategies.base import Outcome
+        from automl_core.search.strategies.base import Outcome
 
         space = _our_space(pb)
         strat = strategy_spec(kind)().build(space, "min", seed)

@@ -177,7 +177,7 @@ def test_default_chain_handles_datetime_and_categorical_dtypes():
 
 
 def test_describe_chain_shows_search_ranges():
-    from automl_core.space import Choice
+    from automl_core.search.space import Choice
 
     impute = get_registry().get("cleaner", "impute")(numeric=Choice(["mean", "median"]))
     assert "numeric={'type': 'choice', 'values': ['mean', 'median']}" in describe_chain([impute])

@@ -27,7 +27,7 @@ from automl_core.builtins.models_extra import EXTRA_MODELS
 from automl_core.config import parse_config
 from automl_core.plugins import get_registry
 from automl_core.search.config_space import build_space
-from automl_core.strategies.base import Outcome
+from automl_core.search.strategies.base import Outcome
 from automl_core.testing import check_spec, check_strategy
 
 TASKS = ["classification", "regression"]

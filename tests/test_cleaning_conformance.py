@@ -23,7 +23,7 @@ from automl_core.builtins.cleaners import (
     ScaleSpec,
 )
 from automl_core.plugins import get_registry
-from automl_core.space import Choice, Float
+from automl_core.search.space import Choice, Float
 from automl_core.testing import check_spec
 
 

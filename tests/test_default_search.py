@@ -28,7 +28,7 @@ from automl_core.evaluation.objective import PipelineObjective
 from automl_core.evaluation.pipeline import build_pipeline
 from automl_core.plugins import get_registry, register_plugin, reset_registry
 from automl_core.search.config_space import build_space, config_models, default_models, resolve
-from automl_core.space import Float
+from automl_core.search.space import Float
 from automl_core.specs import PortfolioEntry
 
 TASKS = ["classification", "regression"]

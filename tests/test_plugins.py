@@ -35,7 +35,7 @@ def automl_register_cleaners():
 EVERY_HOOK_MODULE = '''
 from typing import Literal
 import automl_core as ac
-from automl_core.strategies.random_search import RandomStrategy
+from automl_core.search.strategies.random_search import RandomStrategy
 
 class DummySpec(ac.ModelSpec):
     """Predicts the most frequent class."""

@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 import automl_core as ac
-from automl_core.space import Dim, SearchSpace
+from automl_core.search.space import Dim, SearchSpace
 
 
 def test_positional_and_keyword_forms_are_equal():

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from automl_core.builtins.strategies import GridSpec, RandomSpec
-from automl_core.space import SearchSpace
-from automl_core.strategies.grid import enumerate_grid
+from automl_core.search.space import SearchSpace
+from automl_core.search.strategies.grid import enumerate_grid
 from automl_core.testing import check_strategy, conformance_spaces
 
 

@@ -13,10 +13,17 @@ import pickle
 import numpy as np
 import pytest
 
-from automl_core.space import Dim, Float, SearchSpace
-from automl_core.strategies.base import Outcome
-from automl_core.strategies.fidelity import FULL, Seen, choose_level, losses_at, ranking, seen
-from automl_core.strategies.gp import GPStrategy
+from automl_core.search.space import Dim, Float, SearchSpace
+from automl_core.search.strategies.base import Outcome
+from automl_core.search.strategies.fidelity import (
+    FULL,
+    Seen,
+    choose_level,
+    losses_at,
+    ranking,
+    seen,
+)
+from automl_core.search.strategies.gp import GPStrategy
 from automl_core.testing import check_strategy, conformance_spaces, toy_outcome
 
 CUBE3 = SearchSpace(tuple(Dim(f"x{i}", Float(0.0, 1.0)) for i in range(3)))

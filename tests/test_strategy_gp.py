@@ -11,12 +11,18 @@ import pytest
 
 from automl_core.builtins.strategies import GPSpec
 from automl_core.plugins import build_registry
-from automl_core.space import Choice, Dim, Float, Int, SearchSpace
-from automl_core.strategies._acquisition import log_ei, log_h
-from automl_core.strategies._gp_kernel import _neg_log_posterior, fit_gp, matern52, sq_diffs
-from automl_core.strategies.base import Outcome
-from automl_core.strategies.gp import _LAMBDAS, GPStrategy, _standardise, _warp_output, _yeo_johnson
-from automl_core.strategies.random_search import RandomStrategy
+from automl_core.search.space import Choice, Dim, Float, Int, SearchSpace
+from automl_core.search.strategies._acquisition import log_ei, log_h
+from automl_core.search.strategies._gp_kernel import _neg_log_posterior, fit_gp, matern52, sq_diffs
+from automl_core.search.strategies.base import Outcome
+from automl_core.search.strategies.gp import (
+    _LAMBDAS,
+    GPStrategy,
+    _standardise,
+    _warp_output,
+    _yeo_johnson,
+)
+from automl_core.search.strategies.random_search import RandomStrategy
 from automl_core.testing import check_strategy, conformance_spaces, toy_objective
 
 BRANIN = SearchSpace((Dim("x1", Float(-5.0, 10.0)), Dim("x2", Float(0.0, 15.0))))

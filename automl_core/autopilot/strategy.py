@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..space import Choice, SearchSpace
-from ..strategies.base import Outcome, Strategy
-from ..strategies.random_search import sample_point
+from ..search.space import Choice, SearchSpace
+from ..search.strategies.base import Outcome, Strategy
+from ..search.strategies.random_search import sample_point
 
 __all__ = ["PortfolioStrategy", "portfolio_point"]
 

@@ -18,7 +18,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from ..space import Choice, Float, Int, Searchable
+from ..search.space import Choice, Float, Int, Searchable
 from ..specs import ModelSpec, PortfolioEntry
 
 PositiveFloat = Annotated[float, Field(gt=0)]

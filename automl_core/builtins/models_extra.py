@@ -12,7 +12,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
-from ..space import Choice, Float, Int, Searchable
+from ..search.space import Choice, Float, Int, Searchable
 from ..specs import ModelSpec
 from .models import ForestSpecBase, _entries
 

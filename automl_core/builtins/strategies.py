@@ -6,9 +6,9 @@ from typing import Literal
 
 from pydantic import Field
 
+from ..search.strategies.grid import GridStrategy, enumerate_grid
+from ..search.strategies.random_search import RandomStrategy
 from ..specs import StrategySpec
-from ..strategies.grid import GridStrategy, enumerate_grid
-from ..strategies.random_search import RandomStrategy
 
 
 class GridSpec(StrategySpec):
@@ -40,7 +40,7 @@ class GPSpec(StrategySpec):
     Handles ints, choices and conditional dims, and proposes distinct, spread-out points while
     other trials are still running (many workers). With ASHA/HyperBand it learns from the
     trials stopped early too, at the scores of the highest rung enough trials reached (see
-    ``automl_core.strategies.gp``).
+    ``automl_core.search.strategies.gp``).
     """
 
     kind: Literal["gp"] = "gp"
@@ -50,7 +50,7 @@ class GPSpec(StrategySpec):
 
     def build(self, space, mode, seed):
         # imported here: it needs scipy.stats (~0.5 s), and every registry build loads this module
-        from ..strategies.gp import GPStrategy
+        from ..search.strategies.gp import GPStrategy
 
         return GPStrategy(
             space,

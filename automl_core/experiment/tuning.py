@@ -12,8 +12,8 @@ from ..config import ConfigError
 from ..evaluation.function_objective import FunctionObjective
 from ..plugins import get_registry, plugin_versions
 from ..results import Results, results_from_recorder
+from ..search.space import SearchSpace
 from ..seeds import derive_seed
-from ..space import SearchSpace
 from ..trials.deadline import Deadline
 from ..trials.engine import TrialEngine
 from ..trials.executors import ExecutorSettings, run_trials

@@ -18,7 +18,7 @@ from ..config import ConfigError, ExperimentConfig
 from ..data.prepare import _strategy_dict, experiment_dict, load_data, prepare_experiment
 from ..data.read import read_table  # re-exported: ac.read_table
 from ..results import Results
-from ..space import SearchSpace
+from ..search.space import SearchSpace
 from ..trials.deadline import Deadline
 
 __all__ = ["run", "tune", "read_table", "prepare_experiment"]

@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..space import Choice, Dim, SearchSpace
 from ..specs import CleanerSpec, ModelSpec, RegularizerSpec
+from .space import Choice, Dim, SearchSpace
 
 __all__ = [
     "build_space",

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from ..space import Choice, Dim, Float, Int, SearchSpace
+from ..search.space import Choice, Dim, Float, Int, SearchSpace
+from ..search.strategies.base import Outcome, Strategy
 from ..specs import StrategySpec
-from ..strategies.base import Outcome, Strategy
 
 
 def conformance_spaces() -> dict[str, SearchSpace]:

@@ -19,9 +19,9 @@ __all__ = ["ResumeState", "load_experiment", "outcome_of", "restore", "save_expe
 def outcome_of(
     score: float | None, status: str, metrics: Mapping[str, Any], history: list[dict[str, Any]]
 ):
-    """The :class:`~automl_core.strategies.base.Outcome` a strategy is told: the score, and the
+    """The :class:`~automl_core.search.strategies.base.Outcome` a strategy is told: the score, and the
     epochs the trial reached (``fidelity``, ``curve``) from its per-epoch ``score`` rows."""
-    from ..strategies.base import Outcome
+    from ..search.strategies.base import Outcome
 
     curve = {h["epoch"]: h["value"] for h in history or () if h.get("metric") == "score"}
     curve = {e: v for e, v in curve.items() if isinstance(e, (int, float))}

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from ...space import Searchable
+from ...search.space import Searchable
 from ...specs import CleanerSpec
 
 Side = Annotated[int, Field(ge=1, le=4096)]

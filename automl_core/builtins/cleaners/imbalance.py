@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from ...space import Searchable
+from ...search.space import Searchable
 from ...specs import CleanerSpec
 
 

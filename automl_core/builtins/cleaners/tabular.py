@@ -10,7 +10,7 @@ from pydantic import Field, field_validator
 # the transformers are imported in build(): automl_core.data.cleaning imports scikit-learn (~0.7 s),
 # and every process that builds the plugin registry (a driver, a cluster node's plugin check)
 # imports these specs
-from ...space import Searchable
+from ...search.space import Searchable
 from ...specs import CleanerSpec
 
 NumericImpute = Literal[

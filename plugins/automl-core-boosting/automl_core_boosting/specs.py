@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from automl_core.space import Float, Int, Searchable
+from automl_core.search.space import Float, Int, Searchable
 from automl_core.specs import ModelSpec, PortfolioEntry
 from pydantic import Field
 

@@ -15,7 +15,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from automl_core.space import Choice, Dim, Float, SearchSpace
+from automl_core.search.space import Choice, Dim, Float, SearchSpace
 from hyperopt import hp
 from hyperopt.pyll import scope
 

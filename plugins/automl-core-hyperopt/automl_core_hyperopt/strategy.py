@@ -11,7 +11,7 @@ A trial handed out and not yet told stays in ``trials`` as a running document: T
 
 Early stopping: TPE only compares losses (it splits the trials into the best ``gamma`` part and
 the rest), so once some trial reported epochs every finished trial's loss becomes its place in
-:func:`automl_core.strategies.fidelity.ranking`: trials that got further first, then by their
+:func:`automl_core.search.strategies.fidelity.ranking`: trials that got further first, then by their
 loss where they stopped. That is the order ASHA itself applies, and the way Optuna's TPE ranks
 pruned trials. A trial stopped at a low rung then sits among the bad trials, where it belongs,
 instead of being a failure (before, all of them were, and TPE told only stopped trials
@@ -25,9 +25,9 @@ import copy
 import functools
 from typing import Any, Literal
 
-from automl_core.space import SearchSpace
-from automl_core.strategies.base import Outcome, Strategy
-from automl_core.strategies.fidelity import Seen, ranking, seen
+from automl_core.search.space import SearchSpace
+from automl_core.search.strategies.base import Outcome, Strategy
+from automl_core.search.strategies.fidelity import Seen, ranking, seen
 from hyperopt import STATUS_FAIL, STATUS_OK, Domain, Trials, space_eval, tpe
 from hyperopt.base import JOB_STATE_DONE, JOB_STATE_RUNNING, spec_from_misc
 

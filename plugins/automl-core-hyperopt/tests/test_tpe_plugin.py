@@ -7,8 +7,8 @@ import time
 import numpy as np
 import pytest
 from automl_core.plugins import build_registry
-from automl_core.space import Choice, Dim, Float, Int, SearchSpace
-from automl_core.strategies.base import Outcome
+from automl_core.search.space import Choice, Dim, Float, Int, SearchSpace
+from automl_core.search.strategies.base import Outcome
 from automl_core.testing import check_strategy, conformance_spaces, toy_objective
 from hyperopt import Trials, fmin, space_eval
 from hyperopt.base import spec_from_misc

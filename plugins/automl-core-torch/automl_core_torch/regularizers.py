@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from automl_core.space import Searchable
+from automl_core.search.space import Searchable
 from automl_core.specs import RegularizerSpec
 from pydantic import Field
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal
 
-from automl_core.space import Choice, Float, Int, Searchable
+from automl_core.search.space import Choice, Float, Int, Searchable
 from automl_core.specs import ModelSpec
 from pydantic import Field, field_validator
 

@@ -10,7 +10,7 @@ from automl_core.builtins.regularizers import L1Spec, L2Spec
 from automl_core.config import ConfigError, parse_config
 from automl_core.plugins import build_registry
 from automl_core.search.config_space import build_space, resolve
-from automl_core.space import Float, Int
+from automl_core.search.space import Float, Int
 from automl_core.testing import check_spec
 
 from automl_core_torch import CNNSpec, DropoutSpec, EarlyStoppingSpec, MLPSpec

@@ -84,7 +84,7 @@ class Strategy(ABC):
 
     With a scheduler (ASHA, HyperBand) most outcomes are ``"stopped early"`` with a score at a
     lower ``fidelity``: a strategy that reads only ``outcome.ok`` treats them as failures; a
-    model-based one can learn from them with :mod:`automl_core.strategies.fidelity`.
+    model-based one can learn from them with :mod:`automl_core.search.strategies.fidelity`.
     """
 
     def __init__(self, space: SearchSpace, mode: Literal["min", "max"] = "max", seed: int = 0):
