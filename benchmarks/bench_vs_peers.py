@@ -132,13 +132,15 @@ def _tree_rss_mb(root: int) -> float:
 SAMPLE_S = 0.5
 
 
-def measure(cmd: list[str], timeout_s: float, log: Path) -> tuple[dict, float, float]:
-    """Run ``cmd`` (its stderr appended to ``log``); its result row, its process tree's peak
-    RSS (MB) and its process wall time."""
+def measure(
+    cmd: list[str], timeout_s: float, log: Path, env: dict | None = None
+) -> tuple[dict, float, float]:
+    """Run ``cmd`` (its stderr appended to ``log``, ``env`` its environment if given); its
+    result row, its process tree's peak RSS (MB) and its process wall time."""
     t0 = time.perf_counter()
     with log.open("a") as err:
         proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True
+            cmd, stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True, env=env
         )
     peak = 0.0
     out: list[str] = []
@@ -165,14 +167,39 @@ def _rows(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def bench(tables, budget: float, out: Path, splits: int, peer_python: str) -> None:
+#: every plugin distribution of this repository: off in an ``ours@NAME`` run, whose core comes
+#: from another checkout that the installed plugins may not import
+ALL_PLUGINS = "automl-core-torch,automl-core-hyperopt,automl-core-boosting,automl-core-mlflow"
+
+
+def child_command(system: str, spec: dict, peer_python: str, code: dict[str, str]):
+    """The command and environment of one run. ``ours@NAME`` is our default run with the core
+    of the checkout ``code[NAME]`` first on ``PYTHONPATH`` and every plugin off, so that two
+    versions of the core (before and after a change) differ in nothing else."""
+    python = peer_python if system in PEERS else sys.executable
+    cmd = [python, str(HERE / "peer_systems.py"), json.dumps(spec)]
+    if "@" not in system:
+        return cmd, None
+    env = dict(os.environ, PYTHONPATH=code[system.split("@", 1)[1]])
+    return cmd, env | {"AUTOML_CORE_DISABLE_PLUGINS": ALL_PLUGINS}
+
+
+def bench(
+    tables,
+    budget: float,
+    out: Path,
+    splits: int,
+    peer_python: str,
+    systems: tuple[str, ...] = SYSTEMS,
+    code: dict[str, str] | None = None,
+) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     done = {(r["table"], r["system"], r["split"]) for r in _rows(out)}
     frames: dict[str, pd.DataFrame] = {}
     with tempfile.TemporaryDirectory(prefix="vs_peers_") as tmp:
         for s in range(splits):  # splits outside: an interrupted run has split 0 whole
             for i, name in enumerate(tables):
-                todo = [sy for sy in SYSTEMS if (name, sy, s) not in done]
+                todo = [sy for sy in systems if (name, sy, s) not in done]
                 if not todo:
                     continue
                 if name not in frames:
@@ -181,17 +208,16 @@ def bench(tables, budget: float, out: Path, splits: int, peer_python: str) -> No
                 paths = {k: f"{tmp}/{name}_{s}_{k}.parquet" for k in ("train", "test")}
                 train.to_parquet(paths["train"])
                 test.to_parquet(paths["test"])
-                k = (i + s) % len(SYSTEMS)  # the order rotates: no system always goes first
-                for system in [*SYSTEMS[k:], *SYSTEMS[:k]]:
+                k = (i + s) % len(systems)  # the order rotates: no system always goes first
+                for system in [*systems[k:], *systems[:k]]:
                     if system not in todo:
                         continue
                     spec = {"system": system, "target": target, "task": task,
                             "budget": budget, "seed": s, **paths}  # fmt: skip
-                    python = sys.executable if system == "ours" else peer_python
-                    cmd = [python, str(HERE / "peer_systems.py"), json.dumps(spec)]
+                    cmd, env = child_command(system, spec, peer_python, code or {})
                     load = os.getloadavg()[0]
                     log = out.with_suffix(".log")
-                    result, peak, wall = measure(cmd, 3 * budget + 300, log)
+                    result, peak, wall = measure(cmd, 3 * budget + 300, log, env)
                     row = {"table": name, "system": system, "split": s, "budget_s": budget,
                            "task": task, "rows": len(train), "load_1m": round(load, 1),
                            **result, "peak_rss_mb": round(peak, 1),
@@ -246,7 +272,50 @@ def report(path: Path) -> str:
                 f"| {loads} |"
             )
     lines += _summary(per_table, overs, rss_ok, rss_n)
+    lines += _versions(by, names)
     return "\n".join(lines)
+
+
+def _versions(by: dict, names: list[str]) -> list[str]:
+    """``ours@NAME`` runs (versions of the core, ``--code``) against FLAML in the same run: per
+    table the means over the splits where every version and FLAML scored, then per version the
+    mean difference to FLAML, the worst table, and the longest and median wall / budget."""
+    versions = sorted({k[1] for k in by if "@" in k[1]})
+    if not versions:
+        return []
+    lines = [
+        "",
+        "| table | splits | FLAML mean | " + " | ".join(f"{v} mean" for v in versions) + " |",
+        "|---|---:|---:|" + "---:|" * len(versions),
+    ]
+    diffs: dict[str, list[float]] = {v: [] for v in versions}
+    walls: dict[str, list[float]] = {v: [] for v in versions}
+    for t in names:
+        splits = sorted({k[2] for k in by if k[0] == t})
+        full = [
+            s
+            for s in splits
+            if all(by.get((t, sy, s), {}).get("score") is not None for sy in ["flaml", *versions])
+        ]
+        if not full:
+            continue
+        sf = float(np.mean([by[(t, "flaml", s)]["score"] for s in full]))
+        cells = []
+        for v in versions:
+            sv = float(np.mean([by[(t, v, s)]["score"] for s in full]))
+            diffs[v].append(sv - sf)
+            walls[v] += [by[(t, v, s)]["wall_s"] / by[(t, v, s)]["budget_s"] for s in full]
+            cells.append(f"{sv:.2f} ({sv - sf:+.2f})")
+        lines.append(f"| {t} | {len(full)} | {sf:.2f} | " + " | ".join(cells) + " |")
+    lines.append("")
+    for v in versions:
+        if diffs[v]:
+            lines.append(
+                f"{v}: mean - FLAML {np.mean(diffs[v]):+.2f} points over {len(diffs[v])} tables "
+                f"(worst {min(diffs[v]):+.2f}); wall / budget median "
+                f"{np.median(walls[v]):.2f}, longest {max(walls[v]):.2f}."
+            )
+    return lines
 
 
 def _summary(per_table: dict, overs: list[float], rss_ok: int, rss_n: int) -> list[str]:
@@ -284,6 +353,14 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, default=None, help="JSON-lines file (appended)")
     p.add_argument("--peer-python", default=sys.executable, help="interpreter of FLAML/AutoGluon")
     p.add_argument("--report", type=Path, default=None, help="print the tables of a file")
+    p.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated; ours@NAME too")
+    p.add_argument(
+        "--code",
+        action="append",
+        default=[],
+        metavar="NAME=DIR",
+        help="system ours@NAME: the core of checkout DIR, every plugin off (before/after a change)",
+    )
     args = p.parse_args(argv)
     if args.report:
         print(report(args.report))
@@ -294,8 +371,13 @@ def main(argv=None) -> int:
     unknown = sorted(set(tables) - set(TABLES))
     if unknown:
         p.error(f"unknown tables {unknown} (known: {', '.join(TABLES)})")
+    code = dict(c.split("=", 1) for c in args.code)
+    systems = tuple(x.strip() for x in args.systems.split(",") if x.strip())
+    bad = [x for x in systems if x not in SYSTEMS and x.split("@", 1)[-1] not in code]
+    if bad:
+        p.error(f"unknown systems {bad}: {', '.join(SYSTEMS)} or ours@NAME with --code NAME=DIR")
     out = args.out or HERE / "results" / f"vs_peers_{args.budget:g}.jsonl"
-    bench(tables, args.budget, out, args.splits, args.peer_python)
+    bench(tables, args.budget, out, args.splits, args.peer_python, systems, code)
     print(report(out))
     return 0
 
