@@ -161,3 +161,14 @@ def test_an_estimator_with_a_budget_too_short_for_any_trial_still_fits(ray_sessi
     assert clf.results_.info["fallback"]["reason"] == "no trial finished within the time budget"
     assert clf.best_params_["model"] == clf.results_.info["fallback"]["model"]
     assert len(clf.predict(X.head(3))) == 3
+
+
+def test_the_autopilot_with_no_trial_in_time_falls_back_through_the_one_fallback():
+    """The autopilot's fallback is the lifecycle's (issue 14): its cheapest portfolio start, a
+    linear model, fitted on the searched rows and reported in ``info["fallback"]``."""
+    X, y = load_iris(return_X_y=True, as_frame=True)
+    res = ac.run(X.assign(target=y), "target", time_budget_s=0.01, show_progress=False)
+    assert res.info["autopilot"]["fallback"] is True
+    assert res.info["fallback"]["reason"] == "no trial finished within the time budget"
+    assert res.info["fallback"]["model"] == "logistic_regression"
+    assert (res.best_pipeline.predict(X) == y).mean() > 0.8  # a fitted, sensible model

@@ -145,6 +145,11 @@ class AutopilotSearch(Search):
     def importance_rows(self, X, y):
         return self.Xs, self.ys, self.folds  # the searched subsample and its folds
 
+    def fallback(self, X, y):
+        """The cheapest portfolio start (a linear model), fitted on the searched rows: quick."""
+        cheap = [p for p in self.starts if p.get("model") in LINEAR] or self.starts[:1]
+        return cheap[0], self.Xs, self.ys
+
     def _reserve(self, recorder) -> float:
         """Seconds kept back from the deadline: the refit of the best trial so far."""
         best = recorder.best(self.exp.mode)
@@ -174,14 +179,8 @@ class AutopilotSearch(Search):
         exp, cfg, auto = self.exp, self.exp.cfg, self.auto
         best_rec = recorder.best(exp.mode)
         if best_rec is None:
-            # nothing finished in time (a tiny budget, a cold start on a busy machine): fit the
-            # cheapest portfolio configuration (linear) on the searched rows, one thread, so the
-            # user still gets a model, quickly
-            cheap = [p for p in self.starts if p.get("model") in LINEAR] or self.starts[:1]
-            point = self.space.with_constants(cheap[0])
-            pipe = build_pipeline(resolve(cfg, point), cfg.task, seed=0)
-            with threadpool_limits(1):
-                results.best_pipeline = pipe.fit(self.Xs, self.ys)
+            # nothing finished in time (a tiny budget, a cold start on a busy machine): the
+            # lifecycle's fit_baseline fits self.fallback's point, so the user still gets a model
             auto["fallback"] = True
             return
         self.parallel = self.workers if self.local and not self.stuck else 1

@@ -97,6 +97,12 @@ class Search:
         """``(X, y, folds)`` for out-of-fold column importance: the searched rows and folds."""
         return X, y, getattr(self, "folds", None)
 
+    def fallback(self, X, y):
+        """``(point, X, y)``: what :func:`fit_baseline` fits when no trial finished in time, and
+        on which rows. The cheapest point of the space (:func:`baseline_point`), on every
+        training row; the autopilot gives its cheapest portfolio start on its searched rows."""
+        return baseline_point(self.space), X, y
+
     def run_engine(self, engine: TrialEngine, objective, journal, settings) -> bool:
         """Continue ``journal``'s trials if it holds some, then run the engine's search."""
         if journal is not None and journal.count > 1:
@@ -240,15 +246,16 @@ def column_importance(exp, search, results, X, y, X_test, y_test) -> None:
 
 def fit_baseline(exp: Experiment, search: Search, results: Results, X, y) -> None:
     """A run with a time budget always returns a model: when no trial finished in time (a tiny
-    budget on a busy machine), fit the cheapest configuration of the space (a linear model when
-    it holds one, else its first point) on one thread, and say so in ``info["fallback"]``."""
+    budget on a busy machine), fit the search's cheapest configuration (:meth:`Search.fallback`:
+    a linear model when the space holds one) on one thread, and say so in ``info["fallback"]``.
+    The one fallback of every kind of run."""
     from threadpoolctl import threadpool_limits
 
     from ..evaluation.pipeline import build_pipeline
     from ..search.config_space import resolve
 
     space = search.space
-    point = baseline_point(space)
+    point, X, y = search.fallback(X, y)
     pipe = build_pipeline(resolve(exp.cfg, space.with_constants(point)), exp.cfg.task, seed=0)
     t0 = time.perf_counter()
     with threadpool_limits(1):
@@ -260,7 +267,7 @@ def fit_baseline(exp: Experiment, search: Search, results: Results, X, y) -> Non
     }
 
 
-#: models a fallback prefers (fast on any table); the autopilot's fallback uses them too
+#: models a fallback prefers (fast on any table); the autopilot's portfolio start too
 LINEAR = ("logistic_regression", "linear_regression")
 
 
