@@ -128,8 +128,9 @@ def pending_timing(n_obs: int = 200, n_pending: int = 32, n_asks: int = 40) -> s
     asks without results (a cluster's workers starting at once; the first fits the GP), then
     ``n_asks`` rounds of the steady state: the oldest pending trial's result comes back and a
     new ask goes out, so ``n_pending`` stay pending and the observations grow past ``n_obs``.
-    ``time.process_time`` (CPU) of each ask; the ones that refit the hyperparameters (every
-    few results past 64 rows, see ``gp.REFIT_FRACTION``) are the slow tail.
+    ``time.process_time`` (CPU) of each ask. Every ask after a new result refits the
+    hyperparameters, past 64 rows with a few optimiser steps only (``_gp_kernel.LOOSE_MAXITER``),
+    so there is no slow tail of full refits.
     """
     from peers import _our_space
 

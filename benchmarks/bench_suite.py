@@ -180,14 +180,16 @@ def verdict(results: list[dict], problems: list[str]) -> str:
     )
 
 
-def reused(folder: Path, problems: list[str], seeds: list[int], evals: int, ran: list[str]):
-    """Rows of an earlier run (see ``--reuse``), methods run again here renamed '-before'."""
+def reused(spec: str, problems: list[str], seeds: list[int], evals: int, ran: list[str]):
+    """Rows of an earlier run (see ``--reuse``: ``FOLDER`` or ``FOLDER:LABEL``); a method run
+    here too is renamed ``<method>-<LABEL>`` (LABEL ``before`` by default)."""
+    folder, _, label = spec.partition(":")
     out = []
-    for path in sorted(folder.glob(f"*__*__*__{evals}.json")):
+    for path in sorted(Path(folder).glob(f"*__*__*__{evals}.json")):
         r = json.loads(path.read_text())
         if r["problem"] in problems and r["seed"] in seeds:
             if r["method"] in ran:
-                r["method"] += "-before"
+                r["method"] += f"-{label or 'before'}"
             out.append(r)
     return out
 
@@ -202,10 +204,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, default=None, help="folder of per-job JSON results")
     ap.add_argument(
         "--reuse",
-        type=Path,
-        default=None,
+        action="append",
+        default=[],
+        metavar="FOLDER[:LABEL]",
         help="an earlier run's --out folder: its rows join the table (same problems, seeds and "
-        "evals); a method run here too shows there as '<method>-before'",
+        "evals); a method run here too shows there as '<method>-<LABEL>' (default 'before'). "
+        "Repeatable: every folder's rows join",
     )
     args = ap.parse_args(argv)
 
@@ -240,12 +244,14 @@ def main(argv: list[str] | None = None) -> None:
                 f"seed {res['seed']}: regret {res['regret']:.3g}",
                 file=sys.stderr,
             )
-    if args.reuse is not None:
-        earlier = reused(args.reuse, problems, seeds, args.evals, methods)
+    if args.reuse:
+        earlier = [
+            r for spec in args.reuse for r in reused(spec, problems, seeds, args.evals, methods)
+        ]
         results += earlier
         methods += [m for m in dict.fromkeys(r["method"] for r in earlier) if m not in methods]
         order = {m: i for i, m in enumerate(DEFAULT_OPTIMIZERS)}
-        methods.sort(key=lambda m: (order.get(m.removesuffix("-before"), 99), m))
+        methods.sort(key=lambda m: (order.get(m.split("-")[0], order.get(m, 99)), m))
     print(f"## {datetime.date.today()}: seeds {args.seeds}, {args.evals} evaluations")
     print(regret_table(results, problems, methods))
     print()

@@ -13,7 +13,13 @@ from automl_core.builtins.strategies import GPSpec
 from automl_core.plugins import build_registry
 from automl_core.search.space import Choice, Dim, Float, Int, SearchSpace
 from automl_core.search.strategies._acquisition import log_ei, log_h
-from automl_core.search.strategies._gp_kernel import _neg_log_posterior, fit_gp, matern52, sq_diffs
+from automl_core.search.strategies._gp_kernel import (
+    GP,
+    _neg_log_posterior,
+    fit_gp,
+    matern52,
+    sq_diffs,
+)
 from automl_core.search.strategies.base import Outcome
 from automl_core.search.strategies.gp import (
     _LAMBDAS,
@@ -298,3 +304,81 @@ def test_output_warp_compresses_a_heavy_tail_and_never_stretches_bad_values():
     np.testing.assert_allclose(_warp_output(plateau), _standardise(plateau))
     gauss = rng.normal(size=50)
     assert np.corrcoef(_warp_output(gauss), gauss)[0, 1] > 0.98  # near Gaussian: little change
+
+
+def test_scaled_distances_by_matrix_products_match_per_column_differences():
+    # GP.sqdist expands |a - b|^2 into products (numeric columns) plus Hamming mismatches
+    # (categorical columns, -1 for an inactive choice); check against the (m, n, D) form
+    rng = np.random.default_rng(5)
+    is_cat = np.array([False, True, False, True])
+    X = rng.random((25, 4))
+    X[:, 1] = rng.integers(0, 3, 25)
+    X[:, 3] = rng.integers(-1, 4, 25)
+    X[3] = X[2]  # a duplicate row: distance exactly 0, never negative
+    gp = GP(X, rng.normal(size=25), is_cat, np.r_[np.log([3.0, 0.5, 40.0, 2.0]), 0.1, -9.0])
+    x = np.vstack([X[:5], rng.random((5, 4))])
+    x[5:, 1] = rng.integers(0, 3, 5)
+    x[5:, 3] = rng.integers(-1, 4, 5)
+    direct = sq_diffs(x, X, is_cat) @ gp.isl
+    np.testing.assert_allclose(gp.sqdist(x), direct, rtol=1e-9, atol=1e-12)
+    assert (gp.sqdist(X) >= 0).all()
+
+
+def test_posterior_gradient_matches_finite_differences_with_choices():
+    rng = np.random.default_rng(6)
+    is_cat = np.array([False, True, False])
+    X = rng.random((20, 3))
+    X[:, 1] = rng.integers(0, 3, 20)
+    gp = fit_gp(X, rng.normal(size=20), is_cat)
+    x = rng.random((4, 3))
+    x[:, 1] = X[:4, 1]
+    mean, var, dmean, dvar = gp.predict(x, grad=True)
+    np.testing.assert_allclose(dmean[:, 1], 0.0)  # categories are searched discretely
+    eps = 1e-6
+    for d in (0, 2):
+        e = np.zeros(3)
+        e[d] = eps
+        (mh, vh), (ml, vl) = gp.predict(x + e), gp.predict(x - e)
+        np.testing.assert_allclose(dmean[:, d], (mh - ml) / (2 * eps), rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(dvar[:, d], (vh - vl) / (2 * eps), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose((mean, var), gp.predict(x), rtol=1e-12)  # both paths agree
+
+
+def test_a_dim_the_loss_ignores_gets_a_length_scale_longer_than_the_box():
+    # the length scales are not capped at 2 any more: a flat dim's stays long, so the search
+    # does not see it as uncertain at the box's corners and spend evaluations there
+    rng = np.random.default_rng(7)
+    X = rng.random((40, 2))
+    y = _standardise((X[:, 0] - 0.3) ** 2)  # x1 does not matter
+    gp = fit_gp(X, y, np.zeros(2, dtype=bool))
+    ls = 1 / np.sqrt(gp.isl)
+    assert ls[1] > 3.0 and ls[0] < 2.0, ls
+
+
+def test_past_64_results_every_result_refits_and_a_batch_without_results_reuses_the_fit():
+    # each new result moves the hyperparameters (a few optimiser steps past LOOSE_FIT_ROWS
+    # rows, so no ask pays for a full refit); asks with no result in between keep them
+    space = SearchSpace(tuple(Dim(f"x{i}", Float(0.0, 1.0)) for i in range(4)))
+
+    def f(p: dict) -> float:
+        return sum((p[f"x{i}"] - 0.3) ** 2 * 10**i for i in range(4))
+
+    s = GPStrategy(space, "min", 0, n_initial=70)
+    for i in range(70):
+        p = s.ask(str(i))
+        s.tell(str(i), Outcome(f(p)))
+    a = s.ask("a")
+    assert s._n_fit == 70
+    raw = s._raw.copy()
+    s.ask("b")  # a second worker asks before any result is back
+    np.testing.assert_array_equal(s._raw, raw)
+    s.tell("a", Outcome(f(a)))
+    t0 = time.process_time()
+    s.ask("c")
+    assert time.process_time() - t0 < 1.0  # a few steps, not a fit from scratch (~30 ms)
+    assert s._n_fit == 71 and not np.array_equal(s._raw, raw)
+    # the bounded fit still follows the likelihood: its optimum is no worse than the last one's
+    X, y = s._training_data()
+    w = _warp_output(y)
+    sqd = sq_diffs(X, X, s.enc.is_cat)
+    assert _neg_log_posterior(s._raw, sqd, w)[0] <= _neg_log_posterior(raw, sqd, w)[0] + 1e-9

@@ -60,7 +60,7 @@ def log_ei(
 def acq_values(gp: GP, X: np.ndarray, best: float) -> np.ndarray:
     """Log EI at many points at once (no gradients), in chunks to bound memory."""
     out = np.empty(len(X))
-    step = max(1, 200_000 // max(1, len(gp.X) * X.shape[1]))
+    step = max(1, 400_000 // max(1, len(gp.X)))
     for i in range(0, len(X), step):
         m, v = gp.predict(X[i : i + step])
         out[i : i + step] = log_ei(m, v, best)[0]
