@@ -240,6 +240,11 @@ def report(path: Path) -> str:
     by = {(r["table"], r["system"], r["split"]): r for r in rows}  # a rerun: the last row
     names = [t for t in TABLES if any(k[0] == t for k in by)]
     budget = rows[0]["budget_s"] if rows else None
+    if not any(k[1] == "ours" for k in by):  # a before/after run (--code): its table alone
+        return (
+            f"Budget {budget:g} s. Score x100, mean over splits (difference to FLAML)."
+            + "\n".join(_versions(by, names))
+        )
     lines = [
         f"Budget {budget:g} s. Score: test accuracy (R2 for regression) x100. Wall: the call. "
         "RSS: peak of the system's process tree, MB.",
@@ -313,7 +318,8 @@ def _versions(by: dict, names: list[str]) -> list[str]:
             lines.append(
                 f"{v}: mean - FLAML {np.mean(diffs[v]):+.2f} points over {len(diffs[v])} tables "
                 f"(worst {min(diffs[v]):+.2f}); wall / budget median "
-                f"{np.median(walls[v]):.2f}, longest {max(walls[v]):.2f}."
+                f"{np.median(walls[v]):.2f}, longest {max(walls[v]):.2f}; trials per run median "
+                f"{np.median([r.get('trials') or 0 for k, r in by.items() if k[1] == v]):g}."
             )
     return lines
 
