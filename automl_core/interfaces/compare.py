@@ -87,14 +87,17 @@ def compare(
     The same seed gives the same folds (and the same per-trial model seeds), so the scores
     differ only by what each strategy chose to try. Ray (embedded, or the cluster at
     ``address``) is started before the first strategy's clock starts, so no strategy's
-    ``wall_s`` carries its start-up.
+    ``wall_s`` carries its start-up; an embedded Ray's prestarted workers have imported their
+    stack by then too (up to 10 s of waiting), as the later strategies find them.
     """
     import pandas as pd
 
     from ..runner.session import ensure_ray
+    from ..runner.warm import wait_for_prestarted
     from .api import run
 
     ensure_ray(run_kwargs.get("address"), preload="tables")
+    wait_for_prestarted(ready=True)
     results: dict[str, Results] = {}
     for s in strategies:
         name = s if isinstance(s, str) else (s.get("kind") if isinstance(s, dict) else s.kind)

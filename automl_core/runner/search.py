@@ -4,6 +4,7 @@ module starts Ray, checks the nodes, ships the objective once, and runs Tune."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -22,7 +23,13 @@ from ..trials.engine import TrialEngine
 from ..trials.worker import TrialContext, pin_threads, run_objective
 from .cluster import check_resources, node_label, preflight, trial_slots
 from .session import embedded_node_id, ensure_ray, ensure_ray_env
-from .warm import DEFAULT_PRELOAD, prestart_when_free, set_worker_preload
+from .warm import (
+    DEFAULT_PRELOAD,
+    STARTED_WAIT_S,
+    prestart_when_free,
+    set_worker_preload,
+    wait_for_prestarted,
+)
 
 __all__ = ["run_on_ray"]
 
@@ -90,18 +97,6 @@ def _make_trainable(
     return automl_trial
 
 
-def _callbacks(searcher: Any) -> list[Any]:
-    from ray import tune
-
-    class _Track(tune.Callback):
-        """Keeps Ray Tune's trial list, to read the error text of a crashed trial."""
-
-        def on_step_begin(self, iteration, trials, **info):
-            searcher.tune_trials = trials
-
-    return [_Track()]
-
-
 def _stopper(engine: TrialEngine):
     from ray import tune
 
@@ -167,27 +162,70 @@ def _tuner(trainable, searcher, stopper, scheduler, concurrent: int, storage: st
     from ray import tune
 
     from .schedulers import make_scheduler
+    from .searcher import search_algorithm
 
     return tune.Tuner(
         trainable,
         tune_config=tune.TuneConfig(
-            search_alg=searcher,
+            # at most `concurrent` trials at once: the ConcurrencyLimiter inside (Tune's own
+            # max_concurrent_trials would wrap the searcher the same way)
+            search_alg=search_algorithm(searcher, concurrent),
             scheduler=make_scheduler(scheduler, searcher.engine.mode),
             num_samples=-1,  # the engine says when it is done (retries re-use trial ids)
             reuse_actors=True,
-            max_concurrent_trials=concurrent,
         ),
         run_config=tune.RunConfig(
             name=f"automl_{key[:8]}",
             storage_path=os.path.abspath(storage),
             verbose=0,
             stop=stopper,
-            callbacks=_callbacks(searcher),
+            # no callbacks (see runner/searcher.py: one would cost ~1 s of imports per run)
             checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=False),
             # retries are the engine's: Ray Tune's would also re-run timeouts and OOM kills
             failure_config=tune.FailureConfig(max_failures=0),
         ),
     )
+
+
+class _NoResultFilesFilter(logging.Filter):
+    """Drops Ray Tune's end-of-run WARNING "Failed to fetch metrics for N trial(s)" when every
+    trial it names failed only because its ``result.json``/``progress.csv`` does not exist.
+
+    Those files are Tune's per-trial loggers', which we switch off
+    (``TUNE_DISABLE_AUTO_CALLBACK_LOGGERS``, :data:`.session.TUNE_ENV`: the journal keeps our
+    records); ``Tuner.fit`` still builds an ``ExperimentAnalysis`` that looks for them, and
+    we never read its tables. Any other failure in the record keeps it whole.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        if not msg.startswith("Failed to fetch metrics for"):
+            return True
+        failures = [line for line in msg.splitlines()[1:] if line.strip()]
+        return not failures or not all(
+            "FileNotFoundError" in f and "were not found" in f for f in failures
+        )
+
+
+@contextlib.contextmanager
+def _tune_logs_we_answer():
+    """While ``Tuner.fit`` runs: Ray Tune's messages about what our own records say.
+
+    "Trials did not complete" (``ray.tune.tune``, ERROR, for every crashed or cut-short
+    trial): our rows already say what happened to each. "Failed to fetch metrics": see
+    :class:`_NoResultFilesFilter`. Other warnings of Ray Tune pass.
+    """
+    tune_log = logging.getLogger("ray.tune.tune")
+    analysis_log = logging.getLogger("ray.tune.analysis.experiment_analysis")
+    level = tune_log.level
+    no_files = _NoResultFilesFilter()
+    tune_log.setLevel(logging.CRITICAL)
+    analysis_log.addFilter(no_files)
+    try:
+        yield
+    finally:
+        tune_log.setLevel(level)
+        analysis_log.removeFilter(no_files)
 
 
 def _needs_preflight(nodes: Sequence[Any]) -> bool:
@@ -256,20 +294,17 @@ def run_on_ray(
     storage = storage_dir or tempfile.mkdtemp(prefix="automl_ray_")
     tuner = _tuner(trainable, searcher, stopper, scheduler, concurrent, storage, key)
     end: str | None = None
-    # Ray Tune logs "Trials did not complete" at ERROR for every crashed or cut-short trial:
-    # our rows already say what happened to each
-    tune_log = logging.getLogger("ray.tune.tune")
-    log_level = tune_log.level
-    tune_log.setLevel(logging.CRITICAL)
     try:
-        with _SigintHandler(stopper):
+        with _SigintHandler(stopper), _tune_logs_we_answer():
+            if embedded:  # only the first run after this process started Ray waits
+                left = engine.deadline.left() if engine.deadline.bounded else STARTED_WAIT_S
+                wait_for_prestarted(min(STARTED_WAIT_S, left))
             tuner.fit()
         if not stopper.interrupted:
             end = "time budget" if stopper.expired else "done"
     except KeyboardInterrupt:  # a second Ctrl-C (or one outside the handler's reach)
         stopper.interrupted = True
     finally:
-        tune_log.setLevel(log_level)
         if embedded:
             # Tune ends its trial actors now; have warm workers ready for the next run
             prestart_when_free(concurrent)

@@ -5,6 +5,13 @@
 :meth:`TrialEngine.finish`. Everything a trial's life means (seeds, records, retries, statuses,
 journal, strategy snapshots) is the engine's; this file only translates Ray Tune's calls and
 reads Ray's error of a trial whose worker died.
+
+Ray Tune gets the searcher as :func:`search_algorithm` builds it: wrapped as Tune itself wraps
+a ``Searcher`` with ``max_concurrent_trials``, in a generator that also keeps each Trial it
+creates (to read a crashed trial's error). Not through a ``tune.Callback``: any callback makes
+Ray Tune's usage telemetry import the MLflow, W&B, Comet and Aim integrations at every
+``Tuner.fit`` (``ray.air._internal.usage.tag_callbacks``), ~1 s of CPU with MLflow installed,
+on the way to the first trial.
 """
 
 from __future__ import annotations
@@ -12,35 +19,57 @@ from __future__ import annotations
 import pickle
 from typing import Any
 
-from ray.tune.search import Searcher
+from ray.tune.search import ConcurrencyLimiter, Searcher, SearchGenerator
 
 from ..trials.engine import FINISHED, Attempt, TrialEngine
 from .errors import classify_error, node_from_error
 
-__all__ = ["EngineSearcher", "read_tune_error"]
+__all__ = ["EngineSearcher", "TrialKeepingGenerator", "read_tune_error", "search_algorithm"]
 
 
-def read_tune_error(tune_trials: list[Any], tune_id: str) -> tuple[str, BaseException | None]:
-    """The last error Ray Tune stored for its trial ``tune_id``: its text and, when it could be
-    unpickled, the exception (to tell a dead worker from an error it raised)."""
-    for t in tune_trials:
-        if t.trial_id != tune_id:
-            continue
-        exc = None
-        try:
-            exc = t.get_pickled_error()
-        except Exception:  # an exception class this process cannot import
-            pass
-        path = getattr(t, "error_file", None)
-        try:
-            with open(path) as f:
-                text = f.read()
-        except (OSError, TypeError):
-            return (str(exc) if exc else "the trial's worker died"), exc
-        # the file holds every failure of the trial, each after a "Failure # n" line
-        text = text.rsplit("Failure # ", 1)[-1].split("\n", 1)[-1].strip()[-2000:]
-        return text, exc
-    return "the trial's worker died", None
+def read_tune_error(trial: Any) -> tuple[str, BaseException | None]:
+    """The last error Ray Tune stored for its ``trial`` (a ``ray.tune`` Trial, or None when
+    unknown): its text and, when it could be unpickled, the exception (to tell a dead worker
+    from an error it raised)."""
+    if trial is None:
+        return "the trial's worker died", None
+    exc = None
+    try:
+        exc = trial.get_pickled_error()
+    except Exception:  # an exception class this process cannot import
+        pass
+    path = getattr(trial, "error_file", None)
+    try:
+        with open(path) as f:
+            text = f.read()
+    except (OSError, TypeError):
+        return (str(exc) if exc else "the trial's worker died"), exc
+    # the file holds every failure of the trial, each after a "Failure # n" line
+    text = text.rsplit("Failure # ", 1)[-1].split("\n", 1)[-1].strip()[-2000:]
+    return text, exc
+
+
+class TrialKeepingGenerator(SearchGenerator):
+    """Ray Tune's own ``SearchGenerator``, which also hands each Trial it creates to the
+    :class:`EngineSearcher` (Ray Tune writes a crashed trial's error into that Trial before it
+    calls ``on_trial_complete(..., error=True)``)."""
+
+    def __init__(self, searcher: Searcher, engine_searcher: EngineSearcher):
+        super().__init__(searcher)
+        self.engine_searcher = engine_searcher
+
+    def create_trial_if_possible(self, experiment_spec):
+        trial = super().create_trial_if_possible(experiment_spec)
+        if trial is not None:
+            self.engine_searcher.tune_trials[trial.trial_id] = trial
+        return trial
+
+
+def search_algorithm(searcher: EngineSearcher, max_concurrent: int) -> SearchGenerator:
+    """``searcher`` as Ray Tune's ``search_alg``: what ``tune.run`` makes of a ``Searcher``
+    and ``max_concurrent_trials`` (a ``ConcurrencyLimiter`` in a ``SearchGenerator``), with the
+    generator that keeps the trials (see the module docstring)."""
+    return TrialKeepingGenerator(ConcurrencyLimiter(searcher, max_concurrent), searcher)
 
 
 class EngineSearcher(Searcher):
@@ -50,11 +79,12 @@ class EngineSearcher(Searcher):
         super().__init__(metric="score", mode=engine.mode)
         self.engine = engine
         self._ids: dict[str, int] = {}  # Ray Tune trial id -> our trial id
-        #: Ray Tune's list of its Trial objects (kept by a callback), to read an error's text
-        self.tune_trials: list[Any] = []
+        #: Ray Tune's Trial objects of the unfinished trials, by Tune's trial id (kept by
+        #: :class:`TrialKeepingGenerator`), to read an error's text
+        self.tune_trials: dict[str, Any] = {}
 
     def __getstate__(self):
-        return {**self.__dict__, "tune_trials": []}
+        return {**self.__dict__, "tune_trials": {}}
 
     def suggest(self, trial_id: str) -> dict[str, Any] | str | None:
         rec = self.engine.next_trial()
@@ -75,14 +105,15 @@ class EngineSearcher(Searcher):
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False):
         n = self._ids.pop(trial_id, None)
+        trial = self.tune_trials.pop(trial_id, None)
         if n is None:
             return
-        self.engine.finish(n, self._attempt(trial_id, n, result or {}, error))
+        self.engine.finish(n, self._attempt(trial, n, result or {}, error))
 
-    def _attempt(self, trial_id: str, n: int, result: dict, error: bool) -> Attempt:
+    def _attempt(self, trial: Any, n: int, result: dict, error: bool) -> Attempt:
         node = result.get("node")
         if error:
-            text, exc = read_tune_error(self.tune_trials, trial_id)
+            text, exc = read_tune_error(trial)
             node = node_from_error(text, self.engine.recorder.node_names) or node
             kind = classify_error(text, exc)
             if kind == "error":  # the trainable raised: it would raise again

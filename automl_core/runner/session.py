@@ -129,10 +129,13 @@ def _start_embedded(ray, num_cpus, num_gpus, preload: str, common: dict) -> None
         ray.init(**kwargs)
     global _embedded_node_id
     _embedded_node_id = ray.get_runtime_context().get_node_id()
-    from .warm import prestart_workers, set_worker_preload
+    from .warm import prestart_at_start, set_worker_preload
 
     set_worker_preload(preload)
-    prestart_workers(int(ray.cluster_resources().get("CPU", 1)))
+    # one CPU is left to this process, which imports Ray Tune and builds the run meanwhile:
+    # on 2 CPUs, a second worker's imports would slow the first one's (Tune's next trial
+    # actors get workers the raylet starts for them)
+    prestart_at_start(max(1, int(ray.cluster_resources().get("CPU", 1)) - 1))
     # every run needs Ray Tune (~1 s of imports): imported now, beside the workers just asked
     # for, rather than at the run's start
     import ray.tune  # noqa: F401

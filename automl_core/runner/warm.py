@@ -25,10 +25,12 @@ from . import ray_private
 
 __all__ = [
     "DEFAULT_PRELOAD",
+    "note_worker_started",
     "prestart_workers",
     "prestart_when_free",
     "preload_path",
     "set_worker_preload",
+    "wait_for_prestarted",
 ]
 
 log = logging.getLogger(__name__)
@@ -46,6 +48,16 @@ DEFAULT_PRELOAD = "tables"
 
 #: how long :func:`prestart_when_free` waits for the last run's CPUs to come back
 FREE_WAIT_S = 15.0
+
+#: the folder, in the Ray session's directory, where each worker that preloads notes (a file
+#: named by its pid) that it has registered with the raylet (:func:`note_worker_started`)
+STARTED_DIR = "automl_core_workers"
+
+#: at most this long :func:`wait_for_prestarted` waits for the workers asked for at Ray's start
+STARTED_WAIT_S = 10.0
+
+#: workers asked for when this process started Ray, not yet waited for: ``(n, session dir)``
+_cold_prestart: tuple[int, str] | None = None
 
 
 def preload_path() -> str | None:
@@ -81,6 +93,64 @@ def set_worker_preload(profile: str) -> bool:
 def prestart_workers(n: int, keep_alive_s: int = KEEP_ALIVE_S) -> bool:
     """Ask the local raylet for ``n`` idle workers for this job; True if it accepted."""
     return ray_private.prestart_workers(n, keep_alive_s)
+
+
+def prestart_at_start(n: int) -> bool:
+    """:func:`prestart_workers` when this process has just started Ray; the first run then
+    waits for them (:func:`wait_for_prestarted`). True if the raylet accepted."""
+    global _cold_prestart
+    directory = ray_private.session_dir()
+    if directory is None or not prestart_workers(n):
+        return False
+    _cold_prestart = (n, os.path.join(directory, STARTED_DIR))
+    return True
+
+
+def note_worker_started(ready: bool = False) -> None:
+    """In a worker, as it starts preloading (it is registered with the raylet by then): note
+    it in :data:`STARTED_DIR` (a file named by its pid); with ``ready``, once its preload is
+    done (``PID.ready``). Best effort."""
+    directory = ray_private.session_dir()
+    if directory is None:
+        return
+    name = f"{os.getpid()}.ready" if ready else str(os.getpid())
+    try:
+        os.makedirs(os.path.join(directory, STARTED_DIR), exist_ok=True)
+        open(os.path.join(directory, STARTED_DIR, name), "w").close()
+    except OSError as exc:
+        log.debug("noting a started worker failed: %s", exc)
+
+
+def wait_for_prestarted(max_s: float = STARTED_WAIT_S, ready: bool = False) -> float:
+    """Before the first run on the Ray this process started: wait (at most ``max_s``) until
+    the workers asked for at its start have registered with the raylet (``ready``: have also
+    finished their preload); returns the seconds waited (0 when there is nothing to wait for:
+    only the first call after Ray's start waits).
+
+    Why: Ray Tune asks for its trial actors at once, and a raylet with a request for a worker
+    but none idle starts another worker process as soon as one of those it is starting comes
+    up. On a cold start the driver reaches its first trials before its prestarted workers
+    have imported Ray, so Ray would start one more worker than the trials need, whose ~3 s
+    of imports (Ray twice, Ray Tune, pandas, scikit-learn) compete with the first trial's
+    worker for the CPUs (measured in benchmarks/bench_cold_start.py). The trials could not
+    start before those workers anyway: they wait for the workers' preload. ``ac.compare``
+    waits for ``ready`` workers before its first strategy, which would otherwise pay for the
+    imports that the later strategies find done.
+    """
+    global _cold_prestart
+    pending, _cold_prestart = _cold_prestart, None
+    if pending is None or max_s <= 0:
+        return 0.0
+    n, directory = pending
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < max_s:
+        try:
+            if sum(f.endswith(".ready") == ready for f in os.listdir(directory)) >= n:
+                break
+        except OSError:  # no worker has noted itself yet
+            pass
+        time.sleep(0.02)
+    return time.monotonic() - t0
 
 
 def prestart_when_free(n: int, wait_s: float = FREE_WAIT_S) -> threading.Thread:
