@@ -37,6 +37,23 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+#: the line a fresh-process script prints its findings on (see :func:`run_fresh_script`)
+RESULT = "RESULT "
+
+
+def run_fresh_script(script: str, cwd: str | Path, timeout: float) -> tuple[dict, str]:
+    """Run ``script`` with ``python -c`` in a fresh process (no inherited Ray address, so it
+    starts its own embedded Ray) in ``cwd``; the JSON of its last ``RESULT `` line, and its
+    stderr. Fails the test, with the child's output, when it exits non-zero or prints none."""
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    out = subprocess.run(
+        [PYTHON, "-c", script], capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd
+    )
+    lines = [x for x in out.stdout.splitlines() if x.startswith(RESULT)]
+    assert out.returncode == 0 and lines, out.stdout[-2000:] + out.stderr[-4000:]
+    return json.loads(lines[-1][len(RESULT) :]), out.stderr
+
+
 def run_scenarios(script: str | Path, timeout: float = 600, *args: str) -> dict:
     """Run ``script`` (a test file's ``__main__``) and return the JSON it printed last."""
     proc = subprocess.run(

@@ -15,14 +15,12 @@ Seconds are measured by benchmarks/bench_cold_start.py, not here.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-import subprocess
-import sys
 import threading
 import time
 
+import cluster_util as cu  # tests/ is on sys.path (pytest prepends a test file's folder)
 import pytest
 
 #: a user's own script: Ray started by the user (as in a notebook, Ray's own logging at its
@@ -44,18 +42,7 @@ print("RESULT " + json.dumps({
 
 
 def _run_script(script: str, tmp_path) -> tuple[dict, str]:
-    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        cwd=tmp_path,
-    )
-    lines = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")]
-    assert out.returncode == 0 and lines, out.stdout[-2000:] + out.stderr[-4000:]
-    return json.loads(lines[-1][len("RESULT ") :]), out.stderr
+    return cu.run_fresh_script(script, tmp_path, timeout=300)
 
 
 @pytest.mark.slow

@@ -12,11 +12,7 @@ no Ray, and notes at each ``ac.run`` call (where its clock starts) whether Ray i
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
+import cluster_util as cu  # tests/ is on sys.path (pytest prepends a test file's folder)
 import pytest
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -78,18 +74,7 @@ print("RESULT " + json.dumps({
 
 
 def test_compare_starts_ray_before_the_first_strategys_clock(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}  # an embedded Ray
-    out = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        capture_output=True,
-        text=True,
-        timeout=540,
-        env=env,
-        cwd=tmp_path,
-    )
-    lines = [x for x in out.stdout.splitlines() if x.startswith("RESULT ")]
-    assert out.returncode == 0 and lines, out.stdout[-2000:] + out.stderr[-4000:]
-    res = json.loads(lines[-1][len("RESULT ") :])
+    res, _ = cu.run_fresh_script(SCRIPT, tmp_path, timeout=540)  # an embedded Ray of its own
     assert res["ray_before"] is False  # the fresh process had no Ray: compare started it
     assert len(res["calls"]) == 2
     # Ray was up when each strategy's clock started, the first one's included...
