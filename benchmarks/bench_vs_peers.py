@@ -17,9 +17,10 @@ models are in the portfolio). FLAML: ``AutoML().fit(X, y, task=..., time_budget=
 seed=s)``. AutoGluon: ``TabularPredictor(label, problem_type, eval_metric).fit(train,
 time_limit=B, num_cpus=2)``, its defaults otherwise. One after another, each system runs in a
 child process (ours with this interpreter, the peers with ``--peer-python``; stderr to the
-``.log`` beside the results), so each has its own memory: the peak RSS of the child's process
-tree (pool workers, Ray included), sampled every 0.5 s from /proc, beside the child's own
-``ru_maxrss`` (the systems: ``peer_systems.py``). The order rotates between tables and splits. ``wall_s`` is the call's;
+``.log`` beside the results), so each has its own memory: the peak RSS and the peak PSS of the
+child's process tree (pool workers, Ray included; PSS shares a page among the processes that map
+it), sampled every 0.5 s from /proc, beside the child's own ``ru_maxrss`` (the systems:
+``peer_systems.py``). The order rotates between tables and splits. ``wall_s`` is the call's;
 ``process_s`` adds the child's start and imports. ``--splits K``: splits (and seeds) 0..K-1,
 splits outside; rows are appended to a JSON-lines file and a restarted run skips the rows it
 holds. ``--report`` prints one row per run and the per-table means against the targets.
@@ -103,29 +104,47 @@ def split(name: str, seed: int = 0, df: pd.DataFrame | None = None):
 # -- the driver: one child per run, its process tree's memory sampled --------------------------
 
 
-def _tree_rss_mb(root: int) -> float:
-    """RSS of ``root`` and every process under it, in MB (from /proc; 0 once it is gone)."""
+def _tree(root: int) -> set[int]:
+    """``root`` and every process under it (from /proc; empty once it is gone)."""
     parent: dict[int, int] = {}
-    rss: dict[int, int] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
         try:
             with open(f"/proc/{entry.name}/stat") as f:
                 stat = f.read()
-            with open(f"/proc/{entry.name}/statm") as f:
-                pages = int(f.read().split()[1])
-        except (OSError, ValueError, IndexError):
+        except OSError:
             continue  # it ended while we looked
-        pid = int(entry.name)
-        parent[pid] = int(stat.rsplit(")", 1)[1].split()[1])
-        rss[pid] = pages
+        parent[int(entry.name)] = int(stat.rsplit(")", 1)[1].split()[1])
     tree, frontier = {root}, [root]
     while frontier:
         kids = [p for p, pp in parent.items() if pp in frontier and p not in tree]
         tree.update(kids)
         frontier = kids
-    return sum(rss.get(p, 0) for p in tree) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    return tree if root in parent else set()
+
+
+def _tree_memory_mb(root: int) -> tuple[float, float]:
+    """(RSS, PSS) of ``root``'s process tree, summed, in MB.
+
+    RSS counts every page a process maps, so a page shared by several processes of the tree
+    (a shared library, a page inherited copy-on-write) counts once per process. PSS divides
+    each page among the processes that map it: its sum is what the tree occupies. A
+    single-process system has about the same RSS and PSS; a system with worker processes does
+    not, and both are recorded.
+    """
+    rss = pss = 0
+    for pid in _tree(root):
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                for line in f:
+                    if line.startswith("Rss:"):
+                        rss += int(line.split()[1])
+                    elif line.startswith("Pss:"):
+                        pss += int(line.split()[1])
+        except (OSError, ValueError, IndexError):
+            continue  # it ended while we looked
+    return rss / 1024, pss / 1024
 
 
 #: seconds between two samples of a child's memory (reading /proc costs the systems a little CPU)
@@ -134,31 +153,35 @@ SAMPLE_S = 0.5
 
 def measure(
     cmd: list[str], timeout_s: float, log: Path, env: dict | None = None
-) -> tuple[dict, float, float]:
+) -> tuple[dict, tuple[float, float], float]:
     """Run ``cmd`` (its stderr appended to ``log``, ``env`` its environment if given); its
-    result row, its process tree's peak RSS (MB) and its process wall time."""
+    result row, its process tree's peak RSS and peak PSS (MB, sampled together) and its
+    process wall time."""
     t0 = time.perf_counter()
     with log.open("a") as err:
         proc = subprocess.Popen(
             cmd, stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True, env=env
         )
-    peak = 0.0
+    peak_rss = peak_pss = 0.0
     out: list[str] = []
     reader = threading.Thread(target=lambda: out.extend(proc.stdout), daemon=True)
     reader.start()
     while proc.poll() is None:
-        peak = max(peak, _tree_rss_mb(proc.pid))
+        rss, pss = _tree_memory_mb(proc.pid)
+        peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
         if time.perf_counter() - t0 > timeout_s:
             os.killpg(proc.pid, signal.SIGKILL)  # its own session: only what it started
             proc.wait()
-            return {"score": None, "error": f"killed after {timeout_s:.0f} s"}, peak, timeout_s
+            error = f"killed after {timeout_s:.0f} s"
+            return {"score": None, "error": error}, (peak_rss, peak_pss), timeout_s
         time.sleep(SAMPLE_S)
     reader.join(timeout=10)
     wall = time.perf_counter() - t0
     lines = [ln for ln in out if ln.strip().startswith("{")]
     if not lines:
-        return {"score": None, "error": f"exit {proc.returncode}, no result"}, peak, wall
-    return json.loads(lines[-1]), peak, wall
+        error = f"exit {proc.returncode}, no result"
+        return {"score": None, "error": error}, (peak_rss, peak_pss), wall
+    return json.loads(lines[-1]), (peak_rss, peak_pss), wall
 
 
 def _rows(path: Path) -> list[dict]:
@@ -220,7 +243,8 @@ def bench(
                     result, peak, wall = measure(cmd, 3 * budget + 300, log, env)
                     row = {"table": name, "system": system, "split": s, "budget_s": budget,
                            "task": task, "rows": len(train), "load_1m": round(load, 1),
-                           **result, "peak_rss_mb": round(peak, 1),
+                           **result, "peak_rss_mb": round(peak[0], 1),
+                           "peak_pss_mb": round(peak[1], 1),
                            "process_s": round(wall, 2),
                            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}  # fmt: skip
                     print(json.dumps(row), flush=True)
@@ -247,14 +271,16 @@ def report(path: Path) -> str:
         )
     lines = [
         f"Budget {budget:g} s. Score: test accuracy (R2 for regression) x100. Wall: the call. "
-        "RSS: peak of the system's process tree, MB.",
+        "RSS and PSS: peaks of the system's process tree, MB (PSS counts a shared page once).",
         "",
         "| table | split | ours | FLAML | AutoGluon | ours - best peer | wall s (ours/FLAML/AG) "
-        "| peak RSS MB (ours/FLAML/AG) | ours: best (trials) | FLAML best | AG best | load |",
-        "|---|---:|---:|---:|---:|---:|---|---|---|---|---|---|",
+        "| peak RSS MB (ours/FLAML/AG) | peak PSS MB | ours: best (trials) | FLAML best | AG best "
+        "| load |",
+        "|---|---:|---:|---:|---:|---:|---|---|---|---|---|---|---|",
     ]
     per_table: dict[str, list[tuple]] = {}
-    overs, rss_ok, rss_n = [], 0, 0
+    overs: list[float] = []
+    memory_ok = {"peak_rss_mb": [0, 0], "peak_pss_mb": [0, 0]}  # key -> [ours <= AG, runs]
     for t in names:
         for s in sorted({k[2] for k in by if k[0] == t}):
             o, f, a = (by.get((t, sy, s), {}) for sy in SYSTEMS)
@@ -265,18 +291,21 @@ def report(path: Path) -> str:
                 per_table.setdefault(t, []).append((so, sf, sa))
             if o.get("wall_s") is not None:
                 overs.append(o["wall_s"] / o["budget_s"])
-            if o.get("peak_rss_mb") and a.get("peak_rss_mb"):
-                rss_n += 1
-                rss_ok += o["peak_rss_mb"] <= a["peak_rss_mb"]
+            for key, tally in memory_ok.items():
+                if o.get(key) and a.get(key):
+                    tally[0] += o[key] <= a[key]
+                    tally[1] += 1
             walls = "/".join(_fmt(x.get("wall_s"), 1) for x in (o, f, a))
             rss = "/".join(_fmt(x.get("peak_rss_mb"), 0) for x in (o, f, a))
+            pss = "/".join(_fmt(x.get("peak_pss_mb"), 0) for x in (o, f, a))
             loads = "/".join(_fmt(x.get("load_1m"), 1) for x in (o, f, a))
             lines.append(
                 f"| {t} | {s} | {_fmt(so)} | {_fmt(sf)} | {_fmt(sa)} | {_fmt(d)} | {walls} | {rss} "
+                f"| {pss} "
                 f"| {o.get('best')} ({o.get('trials')}) | {f.get('best')} | {a.get('best')} "
                 f"| {loads} |"
             )
-    lines += _summary(per_table, overs, rss_ok, rss_n)
+    lines += _summary(per_table, overs, memory_ok)
     lines += _versions(by, names)
     return "\n".join(lines)
 
@@ -324,7 +353,7 @@ def _versions(by: dict, names: list[str]) -> list[str]:
     return lines
 
 
-def _summary(per_table: dict, overs: list[float], rss_ok: int, rss_n: int) -> list[str]:
+def _summary(per_table: dict, overs: list[float], memory_ok: dict) -> list[str]:
     """Per-table means over the splits where all three scored, and the targets of issue 16."""
     if not per_table:
         return []
@@ -346,7 +375,9 @@ def _summary(per_table: dict, overs: list[float], rss_ok: int, rss_n: int) -> li
         f"Tables >= max(FLAML, AutoGluon) - 0.5: {sum(g >= -0.5 for g in gaps)}/{len(gaps)} "
         f"(worst {worst:+.2f}). Mean ours - FLAML: {np.mean(vs_f):+.2f}; ours - AutoGluon: "
         f"{np.mean(vs_a):+.2f} points. Our longest run: {max(overs, default=0):.2f} x budget. "
-        f"Our peak RSS <= AutoGluon's: {rss_ok}/{rss_n} runs.",
+        "Our peak RSS <= AutoGluon's: {}/{} runs; our peak PSS <= AutoGluon's: {}/{} runs.".format(
+            *memory_ok["peak_rss_mb"], *memory_ok["peak_pss_mb"]
+        ),
     ]
     return lines
 
