@@ -152,15 +152,22 @@ SAMPLE_S = 0.5
 
 
 def measure(
-    cmd: list[str], timeout_s: float, log: Path, env: dict | None = None
+    cmd: list[str], timeout_s: float, log: Path, env: dict | None = None, cwd: str | None = None
 ) -> tuple[dict, tuple[float, float], float]:
-    """Run ``cmd`` (its stderr appended to ``log``, ``env`` its environment if given); its
+    """Run ``cmd`` in ``cwd`` (its stderr appended to ``log``, ``env`` its environment if given;
+    the peers write files into their working directory, AutoGluon's CatBoost a folder); its
     result row, its process tree's peak RSS and peak PSS (MB, sampled together) and its
     process wall time."""
     t0 = time.perf_counter()
     with log.open("a") as err:
         proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True, env=env
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            start_new_session=True,
+            env=env,
+            cwd=cwd,
         )
     peak_rss = peak_pss = 0.0
     out: list[str] = []
@@ -240,7 +247,7 @@ def bench(
                     cmd, env = child_command(system, spec, peer_python, code or {})
                     load = os.getloadavg()[0]
                     log = out.with_suffix(".log")
-                    result, peak, wall = measure(cmd, 3 * budget + 300, log, env)
+                    result, peak, wall = measure(cmd, 3 * budget + 300, log, env, tmp)
                     row = {"table": name, "system": system, "split": s, "budget_s": budget,
                            "task": task, "rows": len(train), "load_1m": round(load, 1),
                            **result, "peak_rss_mb": round(peak[0], 1),
