@@ -253,6 +253,29 @@ def test_tpe_told_only_stopped_trials_concentrates_near_the_optimum():
     assert np.median(new) < 0.75 * np.median(old), (new, old)
 
 
+def test_tpe_models_a_stopped_trial_at_the_rung_of_the_finished_ones_not_below_them():
+    """tpe's losses are gp's: a trial stopped at epoch 1 enters with its loss there moved by
+    the gap the finished trials show between epoch 1 and their end, so a good configuration
+    that ASHA stopped by chance is not TPE's worst (the rank rule put it below every finished
+    trial)."""
+    tpe = pytest.importorskip("automl_core_hyperopt")
+    s = tpe.TPEStrategy(CUBE3, "min", 0, n_startup_jobs=2)
+    for k in range(4):
+        s.ask(str(k))
+
+    def finished(final: float) -> Outcome:  # loss 1.0 higher at epoch 1 than at the end (3)
+        curve = {1.0: final + 1.0, 3.0: final}
+        return Outcome(final, "ok", {}, 3.0, curve)
+
+    for k, final in enumerate([1.0, 2.0, 3.0]):
+        s.tell(str(k), finished(final))
+    s.tell("3", Outcome(1.2, "stopped early", {}, 1.0, {1.0: 1.2}))
+    s.ask("4")  # the losses are set when TPE is asked
+    losses = s.trials.losses()
+    assert losses[:4] == pytest.approx([1.0, 2.0, 3.0, 0.2])  # 1.2 - the gap 1.0
+    assert losses[4] is None  # the trial just handed out is running
+
+
 def test_tpe_conforms_with_epochs_and_early_stops_in_the_conditional_space():
     tpe = pytest.importorskip("automl_core_hyperopt")
     space = {"conditional": conformance_spaces()["conditional"]}

@@ -6,10 +6,11 @@ turns :class:`~.base.Outcome` objects into :class:`Seen` records of losses by ep
 the two views the builtin strategies use:
 
 - :func:`choose_level` / :func:`losses_at`, BOHB-style (Falkner et al., 2018): a model is fitted
-  on the scores at one fidelity, the highest one that enough trials reached. ``gp`` does this.
+  on the scores at one fidelity, the highest one that enough trials reached. ``gp`` and ``tpe``
+  (the hyperopt plugin) do this.
 - :func:`ranking`: one order over all trials, by how far each got and then by its loss there
-  (the order ASHA itself applies; Optuna's TPE ranks pruned trials the same way). ``tpe`` feeds
-  it to hyperopt, which only compares losses.
+  (the order ASHA itself applies; Optuna's TPE ranks pruned trials the same way). ``tpe`` used
+  it before it moved to the rule above (the hyperopt plugin's docs say why).
 
 A plugin strategy can use either, or keep reading ``outcome.ok``/``outcome.value`` (a trial
 stopped early then counts as failed, as it did before fidelities existed).
