@@ -12,8 +12,8 @@ Two cases, each searched through ``ac.run`` with ASHA (rungs at epochs 3, 9, 27 
   digits resized and standardized, a CNN whose structure, learning rate, batch size and
   dropout are searched;
 - ``table``: a torch MLP on the churn table (``automl_core.data.datasets.make_churn``, 5,000 rows,
-  no duplicates) with its automatic cleaning chain; layers, units, learning rate, batch size
-  and dropout are searched.
+  no duplicates) with its automatic cleaning chain, scored by ROC AUC; layers, units, learning
+  rate, batch size and dropout are searched.
 
 Per case and seed, random+ASHA runs first for ``--budget`` seconds; its best validation
 (cross-validated) score among the trials that ran to the end is the target ``S*``. gp+ASHA
@@ -63,7 +63,14 @@ def digits_case(strategy: str, budget: float, seed: int, epochs: int, folds: int
 
 def table_case(strategy: str, budget: float, seed: int, epochs: int, folds: int):
     """A torch MLP on the churn table, with the automatic cleaning chain written out (so the
-    Optuna baseline builds exactly the same pipelines)."""
+    Optuna baseline builds exactly the same pipelines), scored by ROC AUC.
+
+    Not accuracy: the chain weights the classes (15% churn), so a network that learns trades
+    accuracy for the minority class (at most 0.78 over 60 random configurations at 9 epochs),
+    and the best accuracy, 0.850, was the share of the majority class, reached by the
+    configurations that barely learn (the smallest learning rate, batch and width). Measured with random and gp searches at 9 epochs
+    (2026-11-29): the search was rewarded for finding a network that does not learn.
+    """
     from automl_core.data.autoclean import default_cleaners
     from automl_core.data.datasets import CHURN_TARGET, make_churn
 
@@ -86,7 +93,7 @@ def table_case(strategy: str, budget: float, seed: int, epochs: int, folds: int)
     cfg = {
         "target": CHURN_TARGET,
         "task": "classification",
-        "metric": "accuracy",
+        "metric": "roc_auc",  # not accuracy: see table_case
         "test_size": 0.25,
         "seed": seed,
         "cv": {"folds": folds},
