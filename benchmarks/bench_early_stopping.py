@@ -25,7 +25,13 @@ first trial's start (Ray's start-up and the final refit left out alike). Issue 1
 gp and tpe reach ``S*`` in at most 70% of random's budget (median over 5 seeds), and match or
 beat Optuna's best score at the same wall time.
 
-``--out`` keeps one JSON per (case, strategy, seed) so an interrupted run resumes. Needs the
+``--out`` keeps one JSON per (case, strategy, seed) so an interrupted run resumes.
+``--landscape N`` runs N trials per case and strategy without a scheduler and prints them by
+score (what the search is rewarded for: it showed the accuracy table case was rewarding
+networks that do not learn)::
+
+    python benchmarks/bench_early_stopping.py --cases table --strategies random,gp \
+        --landscape 60 --budget 240 --epochs 9 --folds 2 Needs the
 trial engine to tell strategies each trial's ``fidelity`` and ``curve`` (it does since the
 engine rewrite of issue 18); Optuna is needed for the ``optuna-tpe`` row only.
 """
@@ -254,6 +260,19 @@ def summarise(runs: dict[tuple[str, str, int], dict], budget: float) -> str:
     return "\n".join(lines)
 
 
+def landscape(case: str, strategy: str, trials: int, args) -> str:
+    """The case searched without a scheduler (every trial runs all its epochs): the
+    configurations by score, best first, to see what the search is rewarded for."""
+    import automl_core as ac
+
+    table, cfg = CASES[case](strategy, args.budget, 0, args.epochs, args.folds)
+    cfg.pop("scheduler")
+    cfg["budget"] = {"time_s": args.budget, "trials": trials}
+    t = ac.run(table, config=cfg, show_progress=False).table
+    cols = ["status", "score", *[c for c in t.columns if c.startswith("param.")]]
+    return t[cols].sort_values("score", ascending=False).to_string()
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--cases", default="digits,table")
@@ -263,7 +282,20 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--epochs", type=int, default=30, help="epochs of a trial run to its end")
     ap.add_argument("--folds", type=int, default=3)
     ap.add_argument("--out", type=Path, default=None, help="folder of per-run JSON results")
+    ap.add_argument(
+        "--landscape",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead: N trials of each case and strategy without a scheduler, by score",
+    )
     args = ap.parse_args(argv)
+    if args.landscape:
+        for case in [c for c in args.cases.split(",") if c]:
+            for strat in [s for s in args.strategies.split(",") if s and s != "optuna-tpe"]:
+                print(f"{case}, {strat}, {args.landscape} trials, seed 0:")
+                print(landscape(case, strat, args.landscape, args))
+        return
     os.environ.setdefault("RAY_worker_niceness", "0")  # as bench_torch.py: see its docs
     strategies = [s for s in args.strategies.split(",") if s]
     if "random" not in strategies:
