@@ -31,9 +31,10 @@ score (what the search is rewarded for: it showed the accuracy table case was re
 networks that do not learn)::
 
     python benchmarks/bench_early_stopping.py --cases table --strategies random,gp \
-        --landscape 60 --budget 240 --epochs 9 --folds 2 Needs the
-trial engine to tell strategies each trial's ``fidelity`` and ``curve`` (it does since the
-engine rewrite of issue 18); Optuna is needed for the ``optuna-tpe`` row only.
+        --landscape 60 --budget 240 --epochs 9 --folds 2
+
+Needs the trial engine to tell strategies each trial's ``fidelity`` and ``curve`` (it does since
+the engine rewrite of issue 18); Optuna is needed for the ``optuna-tpe`` row only.
 """
 
 from __future__ import annotations
@@ -74,8 +75,9 @@ def table_case(strategy: str, budget: float, seed: int, epochs: int, folds: int)
     Not accuracy: the chain weights the classes (15% churn), so a network that learns trades
     accuracy for the minority class (at most 0.78 over 60 random configurations at 9 epochs),
     and the best accuracy, 0.850, was the share of the majority class, reached by the
-    configurations that barely learn (the smallest learning rate, batch and width). Measured with random and gp searches at 9 epochs
-    (2026-11-29): the search was rewarded for finding a network that does not learn.
+    configurations that barely learn (the smallest learning rate, batch and width). Measured
+    with random and gp searches at 9 epochs (2026-11-29): the search was rewarded for finding
+    a network that does not learn.
     """
     from automl_core.data.autoclean import default_cleaners
     from automl_core.data.datasets import CHURN_TARGET, make_churn
