@@ -45,6 +45,8 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 SYSTEMS = ("ours", "flaml", "autogluon")
 PEERS = ("flaml", "autogluon")
+#: ``ours:EXECUTOR`` runs our default run with ``[resources] executor = EXECUTOR``
+EXECUTORS = ("local", "threads", "ray")
 
 # -- tables (all offline; loaded by the driver, in the project's venv) ---------------------------
 
@@ -397,7 +399,11 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, default=None, help="JSON-lines file (appended)")
     p.add_argument("--peer-python", default=sys.executable, help="interpreter of FLAML/AutoGluon")
     p.add_argument("--report", type=Path, default=None, help="print the tables of a file")
-    p.add_argument("--systems", default=",".join(SYSTEMS), help="comma-separated; ours@NAME too")
+    p.add_argument(
+        "--systems",
+        default=",".join(SYSTEMS),
+        help="comma-separated; ours@NAME (other code) and ours:EXECUTOR (e.g. ours:local) too",
+    )
     p.add_argument(
         "--code",
         action="append",
@@ -417,9 +423,18 @@ def main(argv=None) -> int:
         p.error(f"unknown tables {unknown} (known: {', '.join(TABLES)})")
     code = dict(c.split("=", 1) for c in args.code)
     systems = tuple(x.strip() for x in args.systems.split(",") if x.strip())
-    bad = [x for x in systems if x not in SYSTEMS and x.split("@", 1)[-1] not in code]
+    bad = [
+        x
+        for x in systems
+        if x not in SYSTEMS
+        and x.split("@", 1)[-1] not in code
+        and x.partition(":")[2] not in EXECUTORS
+    ]
     if bad:
-        p.error(f"unknown systems {bad}: {', '.join(SYSTEMS)} or ours@NAME with --code NAME=DIR")
+        p.error(
+            f"unknown systems {bad}: {', '.join(SYSTEMS)}, ours@NAME with --code NAME=DIR, or "
+            f"ours:EXECUTOR ({', '.join(EXECUTORS)})"
+        )
     out = args.out or HERE / "results" / f"vs_peers_{args.budget:g}.jsonl"
     bench(tables, args.budget, out, args.splits, args.peer_python, systems, code)
     print(report(out))

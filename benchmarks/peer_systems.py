@@ -39,11 +39,15 @@ def _plain(v):
 # -- the three systems (each runs in a child process: see run_child) -----------------------------
 
 
-def run_ours(train, test, target, task, budget, seed):
+def run_ours(train, test, target, task, budget, seed, executor=None):
+    """Our default run; ``executor`` (system ``ours:EXECUTOR``) picks where its trials run."""
     import automl_core as ac
 
+    config = {"resources": {"executor": executor}} if executor else None
     t0 = time.perf_counter()
-    res = ac.run(train, target=target, time_budget_s=budget, seed=seed, show_progress=False)
+    res = ac.run(
+        train, target=target, config=config, time_budget_s=budget, seed=seed, show_progress=False
+    )
     wall = time.perf_counter() - t0
     pred = res.best_pipeline.predict(test.drop(columns=[target]))
     auto = res.info.get("autopilot", {})
@@ -118,9 +122,12 @@ def run_child(spec: dict) -> None:
 
     train, test = pd.read_parquet(spec["train"]), pd.read_parquet(spec["test"])
     row: dict = {}
+    # ours@NAME: ours with another checkout's code; ours:EXECUTOR: ours on that executor
+    name, _, executor = spec["system"].split("@")[0].partition(":")
+    extra = {"executor": executor} if executor else {}
     try:
-        score, wall, detail = RUNNERS[spec["system"].split("@")[0]](  # ours@NAME: ours, other code
-            train, test, spec["target"], spec["task"], spec["budget"], spec["seed"]
+        score, wall, detail = RUNNERS[name](
+            train, test, spec["target"], spec["task"], spec["budget"], spec["seed"], **extra
         )
         row.update(score=round(score, 2), wall_s=round(wall, 2), **detail)
     except Exception as exc:  # a crash is a row, the benchmark goes on

@@ -224,6 +224,31 @@ def test_default_run_keeps_the_budget_and_beats_the_baseline(cancer_small):
     assert set(res.table["status"]) <= {"ok", "cancelled", "timeout"}
 
 
+def test_the_default_run_keeps_its_trials_in_this_process_unless_memory_is_capped(cancer_small):
+    """On one machine the trials run on threads of this process (one copy of the imports and
+    the table: the memory figures in benchmarks/RESULTS.md, issue 16); a per-trial memory cap
+    needs a process per trial, so ``memory_mb`` takes the warm pool."""
+    import threading
+
+    before = {t.ident for t in threading.enumerate()}
+    res = ac.run(cancer_small, target="target", time_budget_s=5, show_progress=False)
+    auto = res.info["autopilot"]
+    assert auto["executor"] == "threads" and auto["trials"] >= 2, auto
+    assert set(res.table["status"]) <= {"ok", "cancelled", "timeout"}
+    # no trial thread outlives the run (each ended by itself or at the stop)
+    left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    assert not [t for t in left if t.name.startswith("automl-trial-")], left
+    capped = ac.run(
+        cancer_small,
+        target="target",
+        config={"resources": {"memory_mb": 2000}},
+        time_budget_s=5,
+        show_progress=False,
+    )
+    assert capped.info["autopilot"]["executor"] == "local"
+    assert capped.info["autopilot"]["trials"] >= 2
+
+
 def test_only_a_time_budget_or_strategy_auto_picks_the_autopilot():
     from automl_core.data.prepare import _wants_autopilot
 
@@ -253,7 +278,7 @@ def test_strategy_auto_in_a_file_runs_the_autopilot_with_progress(cancer_small, 
     res = ac.run(tmp_path / "cancer.csv", config=cfg, show_progress=True)
     assert "autopilot" in res.info
     assert res.config.autopilot
-    # the local pool's trials show up as the runner's do: one line per trial (at most every
+    # the autopilot's trials show up as the runner's do: one line per trial (at most every
     # 2 s) and a last line, on stderr
     lines = [x for x in capsys.readouterr().err.splitlines() if "best accuracy" in x]
     assert lines and re.match(r"\[\s*\d+\] best accuracy 0\.\d+ \(trial \d+\)", lines[-1])

@@ -1,6 +1,7 @@
-"""One trial engine, two executors: ``[faults] retries``, ``trial_timeout_s`` and ``memory_mb``
+"""One trial engine, three executors: ``[faults] retries``, ``trial_timeout_s`` and ``memory_mb``
 hold the same on Ray Tune and on the warm local pool (the same test body, parametrised by
-executor), and which executor runs follows one rule."""
+executor); the thread executor keeps the time limit (what it cannot do, a memory cap, it
+refuses); and which executor runs follows one rule."""
 
 from __future__ import annotations
 
@@ -122,11 +123,94 @@ def test_an_infinite_score_is_named_as_such(tmp_path):
 
 def test_which_executor_runs_is_one_rule():
     assert choose_executor(ExecutorSettings()) == "ray"  # a configured run or ac.tune
-    assert choose_executor(ExecutorSettings(autopilot=True)) == "local"
+    assert choose_executor(ExecutorSettings(autopilot=True)) == "threads"
     none = {"kind": "none"}  # a config's default scheduler table
-    assert choose_executor(ExecutorSettings(autopilot=True, scheduler=none)) == "local"
+    assert choose_executor(ExecutorSettings(autopilot=True, scheduler=none)) == "threads"
+    # a per-trial memory cap needs a process per trial: the pool
+    assert choose_executor(ExecutorSettings(autopilot=True, memory_mb=500)) == "local"
     assert choose_executor(ExecutorSettings(autopilot=True, address="h:1")) == "ray"
     assert choose_executor(ExecutorSettings(autopilot=True, gpu=1)) == "ray"
     assert choose_executor(ExecutorSettings(executor="local")) == "local"
+    assert choose_executor(ExecutorSettings(executor="threads")) == "threads"
     with pytest.raises(ValueError, match="local pool cannot run a scheduler"):
         choose_executor(ExecutorSettings(executor="local", scheduler={"kind": "asha"}))
+    with pytest.raises(ValueError, match="thread executor cannot run a per-trial memory cap"):
+        choose_executor(ExecutorSettings(executor="threads", memory_mb=300))
+    with pytest.raises(ValueError, match="thread executor cannot run GPUs"):
+        choose_executor(ExecutorSettings(executor="threads", gpu=1))
+
+
+def _in_threads(release):
+    """Objectives for the thread executor: they run in this very process."""
+
+    def _limited(params):
+        kind = params["kind"]
+        if kind == "python_loop":  # stopped by the exception the watchdog raises
+            while True:
+                pass
+        if kind == "native_call":  # one call the exception cannot interrupt: given up on
+            release.wait(60)
+        if kind == "fails":
+            raise ValueError("a bad config")
+        return 1.0
+
+    return _limited
+
+
+@pytest.mark.slow
+def test_threads_keep_the_time_limit_and_give_up_on_a_stuck_call():
+    import threading
+
+    kinds = ["python_loop", "native_call", "fails", "fine"]
+    release = threading.Event()
+    t0 = time.perf_counter()
+    res = ac.tune(
+        _in_threads(release),
+        {"kind": ac.Choice(kinds)},
+        strategy="grid",
+        trial_timeout_s=1.0,
+        max_concurrent=1,
+        executor="threads",
+        show_progress=False,
+    )
+    took = time.perf_counter() - t0
+    rows = dict(zip(res.table["param.kind"], res.table["status"]))
+    errors = dict(zip(res.table["param.kind"], res.table["error"]))
+    assert rows == {"python_loop": "timeout", "native_call": "timeout", "fails": "failed",
+                    "fine": "ok"}, errors  # fmt: skip
+    assert "ran past its time limit of 1 s" in errors["python_loop"]
+    assert "its thread was left to finish by itself" in errors["native_call"]
+    assert "ValueError: a bad config" in errors["fails"]
+    # the run did not wait for the call (60 s; limit 1 s + grace 2.05 s, then two quick trials)
+    assert took < 40, took
+    # the stuck call still runs on its daemon thread, in this process, and ends by itself
+    stuck = [t for t in threading.enumerate() if t.name.startswith("automl-trial-")]
+    assert len(stuck) == 1 and stuck[0].daemon and stuck[0].is_alive()
+    release.set()
+    stuck[0].join(timeout=10)
+    assert not stuck[0].is_alive()
+
+
+def test_threads_run_side_by_side_in_this_process():
+    """Two trials at once, both in the calling process (no worker process is started)."""
+    import threading
+
+    seen: list[tuple[int, str]] = []
+    both = threading.Barrier(2, timeout=20)  # passes only if two trials run at the same time
+
+    def objective(params):
+        both.wait()
+        seen.append((os.getpid(), threading.current_thread().name))
+        return params["x"]
+
+    res = ac.tune(
+        objective,
+        {"x": ac.Float(0, 1)},
+        trials=4,
+        max_concurrent=2,
+        executor="threads",
+        show_progress=False,
+    )
+    assert res.table["status"].tolist() == ["ok"] * 4
+    assert {pid for pid, _ in seen} == {os.getpid()}
+    assert all(name.startswith("automl-trial-") for _, name in seen)

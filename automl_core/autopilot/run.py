@@ -56,8 +56,9 @@ def _subsample(X, y, rows: int, task: str, seed: int):
 class AutopilotSearch(Search):
     """The default run on the cleaned table within the experiment's deadline.
 
-    Trials run on the warm local pool on one machine, through Ray Tune on a cluster (the rule
-    in :mod:`automl_core.trials.executors`), one per CPU, honouring ``[faults]`` and
+    Trials run on threads of this process on one machine (on the warm local pool when
+    ``memory_mb`` caps each trial), through Ray Tune on a cluster (the rule in
+    :mod:`automl_core.trials.executors`), one per CPU, honouring ``[faults]`` and
     ``memory_mb`` like any run. The search ends early enough to refit its best trial so far
     within the budget (the engine's ``reserve``); ``exp.trials`` optionally caps the trials.
     """
@@ -68,9 +69,10 @@ class AutopilotSearch(Search):
         super().__init__(exp)
         exp.cfg = autopilot_config(exp.cfg)
         self.settings = executor_settings(exp.cfg, autopilot=True)
-        self.local = choose_executor(self.settings) == "local"
+        self.executor = choose_executor(self.settings)
+        self.local = self.executor in ("local", "threads")
         self.workers = self.settings.workers or cpu_count()
-        if self.local:
+        if self.executor == "local":
             from ..trials.local_pool import warm_up
 
             warm_up(self.workers)  # workers import while the driver plans
@@ -134,9 +136,10 @@ class AutopilotSearch(Search):
             ensure_ray(cfg.address, preload="tables")  # its start-up counts against the budget
         self.stuck = self.run_engine(engine, objective, journal, self.settings)
         self.search_done = time.perf_counter()
-        if self.stuck:
+        if self.stuck and self.executor == "local":
             # a worker is stuck in one long C call past the search's end: free its CPU now (the
-            # refit then runs here, in this process)
+            # refit then runs here, in this process; a thread cannot be ended, and the refit
+            # then runs one fit at a time beside it)
             from ..trials.local_pool import kill_workers
 
             kill_workers()
@@ -169,6 +172,7 @@ class AutopilotSearch(Search):
             "folds": len(self.folds),  # fewer than planned on a table too small for them
             "search_done_s": round(self.search_done - exp.deadline.started, 2),
             "trials": len(recorder.done()),
+            "executor": self.executor,  # threads, local (the pool) or ray: see trials.executors
         }
         if exp.deadline.spent_s:
             auto["resumed_after_s"] = round(exp.deadline.spent_s, 2)  # used by earlier processes
@@ -225,6 +229,10 @@ class AutopilotSearch(Search):
         pipes = [
             build_pipeline(resolve(cfg, r.params), cfg.task, seed=r.seed, n_jobs=1) for r in recs
         ]
+        if self.parallel > 1 and self.executor == "threads":
+            from ..trials.threads import fit_all as fit_on_threads
+
+            return fit_on_threads(pipes, Xf, yf, self.workers)
         if self.parallel > 1:
             from ..trials.local_pool import fit_all
 

@@ -77,9 +77,10 @@ class ResourcesConfig(_Strict):
     gpu: float = Field(default=0, ge=0)
     memory_mb: float | None = Field(default=None, gt=0)
     max_concurrent: int | None = Field(default=None, ge=1)
-    #: which executor runs the trials: "auto" (the rule in automl_core.trials.executors: the
-    #: warm local pool for the autopilot on one machine, Ray Tune otherwise), "ray", "local"
-    executor: Literal["auto", "ray", "local"] = "auto"
+    #: which executor runs the trials: "auto" (the rule in automl_core.trials.executors: threads
+    #: of this process for the autopilot on one machine, its warm local pool when memory_mb
+    #: caps each trial, Ray Tune otherwise), "ray", "local" (the pool), "threads"
+    executor: Literal["auto", "ray", "local", "threads"] = "auto"
 
 
 class FaultsConfig(_Strict):

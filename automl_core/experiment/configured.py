@@ -93,6 +93,7 @@ def executor_settings(cfg: Any, **extra: Any) -> ExecutorSettings:
         scheduler=cfg.scheduler,
         max_concurrent=cfg.resources.max_concurrent,
         required_kinds=required_kinds(cfg),
+        memory_mb=cfg.resources.memory_mb,
         **extra,
     )
 

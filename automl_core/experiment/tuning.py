@@ -127,6 +127,7 @@ def run_tune(
             address=k["address"],
             scheduler=k["scheduler"],
             max_concurrent=k["max_concurrent"],
+            memory_mb=k["memory_mb"],
         )
         names = space.names
         try:

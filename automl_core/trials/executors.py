@@ -18,7 +18,7 @@ from .engine import TrialEngine
 
 __all__ = ["EXECUTORS", "ExecutorSettings", "choose_executor", "run_trials"]
 
-EXECUTORS = ("auto", "ray", "local")
+EXECUTORS = ("auto", "ray", "local", "threads")
 
 
 @dataclass
@@ -34,8 +34,10 @@ class ExecutorSettings:
     required_kinds: Mapping[str, Sequence[str]] | None = None
     #: the local pool's size (default: the CPUs this process may use)
     workers: int | None = None
-    #: the run is the autopilot (the only one the local pool takes by default)
+    #: the run is the autopilot (the only one the local executors take by default)
     autopilot: bool = False
+    #: the per-trial memory cap (MiB): a process of its own per trial, so not ``"threads"``
+    memory_mb: float | None = None
 
 
 def choose_executor(s: ExecutorSettings) -> str:
@@ -51,16 +53,19 @@ def choose_executor(s: ExecutorSettings) -> str:
         )
         if yes
     ]
-    if s.executor == "local":
+    if s.executor in ("local", "threads"):
+        what = "the local pool" if s.executor == "local" else "the thread executor"
+        if s.executor == "threads" and s.memory_mb:
+            needs_ray.append("a per-trial memory cap (memory_mb)")
         if needs_ray:
             raise ValueError(
-                f"executor: the local pool cannot run {' and '.join(needs_ray)}; use "
+                f"executor: {what} cannot run {' and '.join(needs_ray)}; use "
                 "executor = 'ray' (or 'auto')"
             )
-        return "local"
+        return s.executor
     if s.executor == "ray" or needs_ray or not s.autopilot:
         return "ray"
-    return "local"
+    return "local" if s.memory_mb else "threads"
 
 
 def _has_scheduler(scheduler: Any) -> bool:
@@ -109,12 +114,17 @@ def run_trials(objective: Any, engine: TrialEngine, settings: ExecutorSettings) 
                 rerun=[n for n, _, _ in state.rerun],
                 remaining_s=None if not engine.deadline.bounded else engine.deadline.left(),
             )
-    if choose_executor(settings) == "local":
-        from .local_pool import run_local
-
+    chosen = choose_executor(settings)
+    if chosen in ("local", "threads"):
         workers = settings.workers or cpu_count()
         if settings.max_concurrent:
             workers = min(workers, settings.max_concurrent)
+        if chosen == "threads":
+            from .threads import run_threads
+
+            return run_threads(objective, engine, workers=max(1, workers))
+        from .local_pool import run_local
+
         return run_local(objective, engine, workers=max(1, workers))
     from ..runner.search import run_on_ray
 

@@ -7,6 +7,8 @@ next Python bytecode: it stops Python loops and code between library calls (the 
 forest, the epoch loop of a net), not one long C call. If the trial is still running
 ``grace_s`` later, the watchdog ends the worker process; the driver sees a dead worker past the
 time limit and records "timeout" (see :mod:`automl_core.trials.engine`), not a crash to retry.
+In the driver's own process (the thread executor, ``exit_when_stuck=False``) the watchdog does
+not end the process: the trial's thread is left to return by itself and the executor moves on.
 A ``stop_check`` (polled every ``poll_s``) ends the trial the same way when the run is over
 (the local pool's stop file): the trial then reads "cancelled", not "timeout".
 
@@ -79,12 +81,16 @@ class TrialLimits:
         grace_s: float | None = None,
         stop_check: Callable[[], bool] | None = None,
         poll_s: float = 0.25,
+        exit_when_stuck: bool = True,
     ):
         self.timeout_s = timeout_s
         self.memory_mb = memory_mb
         self.grace_s = grace_s if grace_s is not None else 2.0 + 0.05 * (timeout_s or 0)
         self.stop_check = stop_check
         self.poll_s = poll_s
+        #: end the process when the trial is still stuck ``grace_s`` after the exception (a
+        #: worker process); False where the process is the user's (the thread executor)
+        self.exit_when_stuck = exit_when_stuck
         self.timed_out = False
         #: the watchdog fired because ``stop_check`` said the run is over (not the time limit)
         self.stopped = False
@@ -134,7 +140,7 @@ class TrialLimits:
                 return
             self.timed_out = True
             _async_raise(self._thread_id, TrialTimeout)
-        if self._done.wait(self.grace_s):
+        if self._done.wait(self.grace_s) or not self.exit_when_stuck:
             return
         # stuck in one C call that the exception cannot interrupt: end the worker; Ray starts a
         # fresh one for the next trial

@@ -72,11 +72,15 @@ def run_objective(
     timeout_s: float | None = None,
     memory_mb: float | None = None,
     stop_check: Callable[[], bool] | None = None,
+    exit_when_stuck: bool = True,
 ) -> tuple[dict[str, Any], float, str, str | None]:
     """Call ``objective(params, ctx)`` under the trial's limits; return ``(metrics, score,
     status, error)`` with status ``ok``, ``failed``, ``timeout``, ``oom`` or ``cancelled``
-    (``stop_check`` said the run is over first). Never raises an ``Exception``."""
-    limits = TrialLimits(timeout_s, memory_mb, stop_check=stop_check)
+    (``stop_check`` said the run is over first). Never raises an ``Exception``.
+    ``exit_when_stuck=False`` where this process is the user's (see :class:`.limits.TrialLimits`)."""
+    limits = TrialLimits(
+        timeout_s, memory_mb, stop_check=stop_check, exit_when_stuck=exit_when_stuck
+    )
     try:
         limits.arm()
         try:
