@@ -289,3 +289,34 @@ def test_toy_outcome_follows_the_contract():
     assert stopped.status == "stopped early" and stopped.fidelity == 1.0
     assert done.ok and done.fidelity == 9.0 and len(done.curve) == 9
     assert done.value == done.curve[9.0]
+
+
+def test_a_trial_stopped_at_the_report_of_its_last_epoch_ends_ok(ray_session):
+    """ASHA with 4 epochs and reduction factor 2 has a rung at epoch 4, the last one. A trial
+    it stops there has trained all its epochs: its row reads "ok" with that epoch's score, not
+    "stopped early" (helper-10 found 26 of 34 such trials read "stopped early" in the early
+    stopping benchmark, and its time-to-target counted "ok" rows only)."""
+    import automl_core as ac
+
+    def objective(params, report):
+        x = params["x"]
+        for epoch in (1, 2, 3, 4):
+            # better with x until epoch 3, worse at the last: each later trial passes rungs 1
+            # and 2 and is the worst at rung 4, where ASHA stops it
+            report(epoch=epoch, score=x if epoch < 4 else -x, last=epoch == 4)
+        return -x
+
+    res = ac.tune(
+        objective,
+        {"x": ac.Choice([1.0, 2.0, 3.0, 4.0])},
+        strategy="grid",
+        metric="score",
+        mode="max",
+        max_concurrent=1,
+        scheduler={"kind": "asha", "max_epochs": 4, "grace_period": 1, "reduction_factor": 2},
+        show_progress=False,
+    )
+    table = res.table.sort_values("param.x")
+    assert table["status"].tolist() == ["ok"] * 4, table[["param.x", "status", "score"]]
+    assert table["score"].tolist() == [-1.0, -2.0, -3.0, -4.0]
+    assert (res.history.groupby("trial_id")["epoch"].max() == 4).all()

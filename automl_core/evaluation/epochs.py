@@ -167,10 +167,12 @@ def cross_validate_epochs(
         if not advanced:
             break
         epoch += 1
+        last = all(f.done for f in state)
         if ctx is not None:
             keys = [k for k in state[0].row if all(k in f.row for f in state)]
-            ctx.report(epoch=epoch, **{k: float(np.mean([f.row[k] for f in state])) for k in keys})
-        if all(f.done for f in state):
+            means = {k: float(np.mean([f.row[k] for f in state])) for k in keys}
+            ctx.report(epoch=epoch, last=last, **means)
+        if last:
             break
     scores = [f.row["score"] for f in state]
     out: dict[str, Any] = {

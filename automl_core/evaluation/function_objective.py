@@ -31,10 +31,10 @@ class FunctionObjective:
     def __call__(self, params: dict[str, Any], ctx) -> dict[str, Any]:
         metric = self.metric
 
-        def report(epoch: int | None = None, **metrics: float) -> None:
+        def report(epoch: int | None = None, last: bool = False, **metrics: float) -> None:
             if metric in metrics:
                 metrics["score"] = metrics[metric]
-            ctx.report(epoch, **metrics)
+            ctx.report(epoch, last=last, **metrics)
 
         out = self.fn(params, report) if self.takes_report else self.fn(params)
         if isinstance(out, Mapping):

@@ -11,7 +11,10 @@ def make_scheduler(cfg: Any, mode: str) -> Any:
     """A Ray Tune scheduler for ``cfg`` (a SchedulerConfig, a kind string, a dict, or None).
 
     ``max_t`` is one past ``max_epochs``: Ray stops a trial that reaches ``max_t``, and a trial
-    that trains all its epochs must end "ok" with its final metrics, not "stopped early".
+    that trains all its epochs must end "ok" with its final metrics, not "stopped early". ASHA
+    still has a rung at ``max_epochs`` when it is ``grace_period`` times a power of the
+    reduction factor (9 epochs, factor 3); a trial stopped there reported ``last=True``
+    (:meth:`~automl_core.trials.worker.TrialContext.report`) and ends "ok" with that score.
     Trials report ``score`` once per epoch (``TrialContext.report``); the scheduler compares
     trials at the same epoch and stops the bad ones, whose rows read "stopped early".
     """

@@ -134,6 +134,12 @@ class EngineSearcher(Searcher):
         # ended by the scheduler (ASHA/HyperBand) after an intermediate report; Ray hands that
         # last report to on_trial_complete only, so its epoch is recorded here
         self._epoch(n, result)
+        if result.get("last"):
+            # stopped at the report of its last epoch (ASHA has a rung at max_epochs when it
+            # is a power of the reduction factor): it trained all it would, so it is finished
+            epoch = result.get("epoch", result.get("training_iteration"))
+            return Attempt("result", score=result.get("score"), metrics={"epochs_run": epoch},
+                           node=node)  # fmt: skip
         return Attempt("stopped", score=result.get("score"), node=node)
 
     def save(self, checkpoint_path: str) -> None:

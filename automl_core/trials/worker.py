@@ -38,11 +38,16 @@ class TrialContext:
         self._report = report
         self.epoch = 0
 
-    def report(self, epoch: int | None = None, **metrics: float) -> None:
-        """Report metrics of one epoch; ``score`` (the searched metric) lets schedulers stop early."""
+    def report(self, epoch: int | None = None, last: bool = False, **metrics: float) -> None:
+        """Report metrics of one epoch; ``score`` (the searched metric) lets schedulers stop early.
+
+        ``last=True``: training is over with this epoch (the last one, or every fold stopped
+        early). A scheduler that stops the trial at this report (a rung at the last epoch)
+        then ends it "ok" with this score, not "stopped early": it trained all it would.
+        """
         self.epoch = self.epoch + 1 if epoch is None else int(epoch)
         if self._report is not None:
-            self._report({**metrics, "epoch": self.epoch, "final": False})
+            self._report({**metrics, "epoch": self.epoch, "final": False, "last": bool(last)})
 
 
 def pin_threads(cpus: int) -> Any:
