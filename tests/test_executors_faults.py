@@ -214,3 +214,37 @@ def test_threads_run_side_by_side_in_this_process():
     assert res.table["status"].tolist() == ["ok"] * 4
     assert {pid for pid, _ in seen} == {os.getpid()}
     assert all(name.startswith("automl-trial-") for _, name in seen)
+
+
+_SENT_CTRL_C: list[bool] = []  # threads share this module: the trial runs in this process
+
+
+def _interrupts_on_the_third(params):
+    """Ctrl-C (SIGINT to the main thread, as a terminal's) while the third trial runs; that
+    trial then runs on (a Python loop, so the stop can end it) until the run stops it."""
+    import threading
+
+    if params["x"] == 3 and not _SENT_CTRL_C:  # once: the resumed run goes through
+        _SENT_CTRL_C.append(True)
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 20:
+            pass
+    return float(params["x"])
+
+
+def test_ctrl_c_on_threads_keeps_what_finished_and_resumes(tmp_path):
+    from automl_core.trials.journal import ExperimentInterrupted
+
+    space = {"x": ac.Choice([1, 2, 3, 4, 5, 6])}
+    kwargs = dict(strategy="grid", max_concurrent=1, executor="threads", show_progress=False)
+    with pytest.raises(ExperimentInterrupted) as info:
+        ac.tune(_interrupts_on_the_third, space, results_dir=tmp_path / "run", **kwargs)
+    assert info.value.done == 2 and info.value.results_dir == str(tmp_path / "run")
+    events = [json.loads(e) for e in (tmp_path / "run" / "journal.jsonl").read_text().split()]
+    assert events[-1]["event"] == "interrupted"
+    assert [e["trial_id"] for e in events if e["event"] == "trial"] == [0, 1]
+
+    res = ac.resume(tmp_path / "run", show_progress=False)
+    assert sorted(res.table["param.x"]) == [1, 2, 3, 4, 5, 6]
+    assert (res.table["status"] == "ok").all()
