@@ -24,6 +24,7 @@ from automl_core.search.strategies.base import Outcome
 from automl_core.search.strategies.gp import (
     _LAMBDAS,
     GPStrategy,
+    _on_plateaus,
     _standardise,
     _warp_output,
     _yeo_johnson,
@@ -304,6 +305,30 @@ def test_output_warp_compresses_a_heavy_tail_and_never_stretches_bad_values():
     np.testing.assert_allclose(_warp_output(plateau), _standardise(plateau))
     gauss = rng.normal(size=50)
     assert np.corrcoef(_warp_output(gauss), gauss)[0, 1] > 0.98  # near Gaussian: little change
+
+
+def test_tied_losses_in_the_better_half_leave_the_output_only_standardised():
+    rng = np.random.default_rng(1)
+    heavy = np.exp(rng.normal(size=30) * 3)
+    assert not _on_plateaus(heavy)
+    assert not np.allclose(_warp_output(heavy), _standardise(heavy))  # warped
+    steps = heavy.copy()
+    steps[np.argsort(heavy)[:2]] = heavy.min()  # the two best points share a loss: a step
+    assert _on_plateaus(steps)
+    np.testing.assert_allclose(_warp_output(steps), _standardise(steps))
+    failed = heavy.copy()
+    failed[:5] = heavy.max()  # failed trials are fitted at the worst loss: no plateau
+    assert not _on_plateaus(failed)
+    assert not np.allclose(_warp_output(failed), _standardise(failed))
+    # through the strategy: a 2-d step function (an ellipsoid of rounded coordinates)
+    space = SearchSpace((Dim("x", Float(-5.0, 5.0)), Dim("y", Float(-5.0, 5.0))))
+    s = GPStrategy(space, "min", 0)
+    for i in range(25):
+        p = s.ask(str(i))
+        s.tell(str(i), Outcome(float(np.round(p["x"]) ** 2 + 100 * np.round(p["y"]) ** 2)))
+    X, y = s._training_data()
+    assert _on_plateaus(y)
+    np.testing.assert_allclose(s._fit(X, y).y, _standardise(y))
 
 
 def test_scaled_distances_by_matrix_products_match_per_column_differences():
