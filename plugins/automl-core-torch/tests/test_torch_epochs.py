@@ -22,9 +22,11 @@ class FakeContext:
     def __init__(self, cpus=1, gpus=0):
         self.trial_id, self.seed, self.cpus, self.gpus = 0, 0, cpus, gpus
         self.reports: list[dict] = []
+        self.lasts: list[bool] = []  # the reports' ``last`` flags (training over with this one)
 
-    def report(self, epoch=None, **metrics):
+    def report(self, epoch=None, last=False, **metrics):
         self.reports.append({"epoch": epoch, **metrics})
+        self.lasts.append(last)
 
 
 class RowSpy(TransformerMixin, BaseEstimator):
@@ -60,6 +62,7 @@ def test_reports_fold_means_every_epoch_in_lockstep(digits_frame):
         _pipe(est, ("spy", RowSpy())), X, y, folds, "accuracy", ["f1_macro"], ctx, train_score=True
     )
     assert [r["epoch"] for r in ctx.reports] == [1, 2, 3]
+    assert ctx.lasts == [False, False, True]  # a scheduler stopping at the last leaves it "ok"
     for r in ctx.reports:
         assert set(r) == {
             "epoch", "score", "train_loss", "val_loss", "train_accuracy", "val_accuracy"
@@ -107,6 +110,7 @@ def test_regression_reports_losses_without_accuracy():
     est = TorchRegressor(MLPNet(units=8), epochs=2, batch_size=16, n_jobs=1)
     out = cross_validate_epochs(_pipe(est), X, y, folds, "r2", ctx=ctx)
     assert set(ctx.reports[0]) == {"epoch", "score", "train_loss", "val_loss"}
+    assert ctx.lasts == [False, True]
     assert np.isfinite(out["score"])
 
 
