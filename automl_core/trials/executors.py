@@ -1,11 +1,13 @@
 """Which executor runs a search, and the one call that runs it.
 
 The rule (:func:`choose_executor`): Ray Tune schedules configured experiments, every run with
-a scheduler (ASHA, HyperBand), with GPUs, or on a cluster (an ``address``); the warm local
-pool runs the autopilot on one machine, where Ray Tune's actor start-up would eat a short
-budget. ``executor="ray"`` or ``"local"`` chooses explicitly (``[resources] executor``,
-``ac.tune(executor=...)``); the local pool refuses what it cannot do (a scheduler, GPUs, a
-cluster) with a clear error.
+a scheduler (ASHA, HyperBand), with GPUs, or on a cluster (an ``address``); threads of this
+process run the autopilot on one machine (:mod:`.threads`: Ray Tune's actor start-up would eat
+a short budget, and a process per trial its own copy of the imports), the warm local pool
+(:mod:`.local_pool`) when ``memory_mb`` caps each trial. ``executor="ray"``, ``"local"`` or
+``"threads"`` chooses explicitly (``[resources] executor``, ``ac.tune(executor=...)``); the
+local executors refuse what they cannot do (a scheduler, GPUs, a cluster; threads also a
+memory cap) with a clear error.
 """
 
 from __future__ import annotations
