@@ -248,3 +248,41 @@ def test_ctrl_c_on_threads_keeps_what_finished_and_resumes(tmp_path):
     res = ac.resume(tmp_path / "run", show_progress=False)
     assert sorted(res.table["param.x"]) == [1, 2, 3, 4, 5, 6]
     assert (res.table["status"] == "ok").all()
+
+
+EXIT_SCRIPT = """
+import threading, time
+import automl_core as ac
+
+t0 = time.monotonic()
+
+def objective(params):
+    threading.Event().wait(4)  # one C-level wait the time limit cannot interrupt
+    return 1.0
+
+res = ac.tune(objective, {"x": ac.Float(0, 1)}, trials=1, trial_timeout_s=0.5,
+              executor="threads", show_progress=False)
+print("returned", round(time.monotonic() - t0, 2), res.table["status"].tolist(), flush=True)
+"""
+
+
+def test_the_interpreter_waits_at_exit_for_a_trial_thread_left_in_a_c_call(tmp_path):
+    """A daemon thread coming back from C code while the interpreter finalizes is ended inside
+    it (a crash at exit was seen once): the run returns on time, the process exits after the
+    call has returned, with status 0."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "exit_wait.py"
+    script.write_text(EXIT_SCRIPT)
+    t0 = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120
+    )
+    took = time.monotonic() - t0
+    assert done.returncode == 0, done.stderr[-2000:]
+    line = [x for x in done.stdout.splitlines() if x.startswith("returned")][0]
+    returned_at = float(line.split()[1])
+    assert "['timeout']" in line
+    assert returned_at < 4.0, line  # the run did not wait for the call (limit 0.5 s + grace)
+    assert took >= 4.0, took  # the exit did

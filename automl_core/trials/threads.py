@@ -16,7 +16,9 @@ What it gives up against the pool (so the rule in :mod:`.executors` sends such r
 - a trial stuck in one C call past its time limit cannot be ended. The watchdog's exception
   lands at the next Python bytecode (:mod:`.limits`); until then the thread is left to finish
   by itself (a daemon thread), the run goes on and ends on time, and its CPU stays busy until
-  the call returns. :func:`run_threads` says so by returning True.
+  the call returns. :func:`run_threads` says so by returning True, and the interpreter waits
+  for such a thread at exit (at most :data:`EXIT_WAIT_S`), since one ended inside C code
+  while the interpreter finalizes can crash the process.
 
 One BLAS/OpenMP thread per trial: the BLAS limit is per process, so it is set once for the run;
 OpenMP's is per thread, so each trial's thread sets its own (without it, measured here: two
@@ -39,6 +41,11 @@ __all__ = ["fit_all", "run_threads"]
 STOP_GRACE_S = 2.0
 #: how often a running trial looks whether the run has ended (seconds)
 STOP_POLL_S = 0.25
+#: the most the interpreter waits at exit for trial threads left inside a C call (seconds)
+EXIT_WAIT_S = 60.0
+#: trial threads left running by a run, joined at exit (see :func:`_wait_at_exit`)
+_LEFT_AT_EXIT: list[threading.Thread] = []
+_LEFT_AT_EXIT_HOOKED: list[bool] = []
 #: glibc's malloc_trim once looked up (False: this C library has none)
 _MALLOC_TRIM: list[Any] = [None]
 
@@ -209,7 +216,32 @@ class _Run:
             if self.running.pop(n, None) is not None:
                 self.engine.finish(n, attempt)
         self.slots()  # forget the stuck threads that have returned
-        return bool(self.running) or bool(self.left_stuck)
+        left = [t for t, _ in self.running.values()] + self.left_stuck
+        _wait_at_exit(left)
+        return bool(left)
+
+
+def _wait_at_exit(threads: list[threading.Thread]) -> None:
+    """Have the interpreter wait (at most :data:`EXIT_WAIT_S`) for trial threads still inside a
+    C call when it exits. Why: a daemon thread that comes back from C code while the interpreter
+    finalizes is ended inside that code, which can crash the process (a segmentation fault at
+    exit was seen once, after a run that left such a thread). ``atexit`` runs before daemon
+    threads are stopped; the stop event is set, so each ends as soon as its call returns."""
+    alive = [t for t in threads if t.is_alive()]
+    if not alive:
+        return
+    _LEFT_AT_EXIT.extend(alive)
+    if not _LEFT_AT_EXIT_HOOKED:
+        import atexit
+
+        atexit.register(_join_left_threads)
+        _LEFT_AT_EXIT_HOOKED.append(True)
+
+
+def _join_left_threads() -> None:
+    until = time.monotonic() + EXIT_WAIT_S
+    for thread in _LEFT_AT_EXIT:
+        thread.join(timeout=max(0.0, until - time.monotonic()))
 
 
 def fit_all(pipelines, X, y, workers: int) -> list:
