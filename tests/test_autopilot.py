@@ -237,7 +237,7 @@ def test_the_default_run_keeps_its_trials_in_this_process_unless_memory_is_cappe
     assert set(res.table["status"]) <= {"ok", "cancelled", "timeout"}
     # no trial thread outlives the run (each ended by itself or at the stop)
     left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
-    assert not [t for t in left if t.name.startswith("automl-trial-")], left
+    assert not [t for t in left if re.fullmatch(r"automl-trial-\d+", t.name)], left
     capped = ac.run(
         cancer_small,
         target="target",
