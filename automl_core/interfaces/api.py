@@ -142,8 +142,9 @@ def tune(
     ``objective`` returns a number or a dict holding ``metric``; it may take a second argument
     ``report`` and call ``report(epoch=..., **metrics)`` once per epoch (for early-stopping
     schedulers; ``last=True`` on the final epoch's report makes a trial a scheduler stops
-    there end "ok", not "stopped early"). Runs on the embedded local Ray, or the cluster at ``address``
-    (``executor="local"``: the warm local process pool instead). Without ``trials`` or
+    there end "ok", not "stopped early"). Runs on the embedded local Ray, or the cluster at
+    ``address`` (``executor="local"``: the warm local process pool instead; ``"threads"``:
+    threads of this process). Without ``trials`` or
     ``time_budget_s`` a grid runs whole and other strategies run 20 trials.
     ``max_concurrent``, ``retries``, ``trial_timeout_s`` and ``memory_mb`` are those of the
     config's ``resources`` and ``faults`` tables. With ``results_dir`` the run keeps a journal

@@ -28,10 +28,27 @@ import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["TrialTimeout", "TrialLimits", "TIMEOUT_EXIT_CODE"]
+__all__ = [
+    "STOP_GRACE_S",
+    "STOP_POLL_S",
+    "TIMEOUT_EXIT_CODE",
+    "TrialLimits",
+    "TrialTimeout",
+    "default_grace_s",
+]
 
 #: exit status of a worker ended by the watchdog (visible in Ray's worker logs)
 TIMEOUT_EXIT_CODE = 124
+#: how often a running trial's watchdog asks ``stop_check`` whether the run has ended (seconds)
+STOP_POLL_S = 0.25
+#: seconds the local executors give running trials to end by themselves once told to stop
+STOP_GRACE_S = 2.0
+
+
+def default_grace_s(timeout_s: float | None) -> float:
+    """Seconds a trial gets after its time limit's exception before it counts as stuck in one
+    C call (the worker is ended; on threads the trial is given up on)."""
+    return 2.0 + 0.05 * (timeout_s or 0)
 
 
 class TrialTimeout(BaseException):
@@ -80,12 +97,12 @@ class TrialLimits:
         memory_mb: float | None,
         grace_s: float | None = None,
         stop_check: Callable[[], bool] | None = None,
-        poll_s: float = 0.25,
+        poll_s: float = STOP_POLL_S,
         exit_when_stuck: bool = True,
     ):
         self.timeout_s = timeout_s
         self.memory_mb = memory_mb
-        self.grace_s = grace_s if grace_s is not None else 2.0 + 0.05 * (timeout_s or 0)
+        self.grace_s = grace_s if grace_s is not None else default_grace_s(timeout_s)
         self.stop_check = stop_check
         self.poll_s = poll_s
         #: end the process when the trial is still stuck ``grace_s`` after the exception (a

@@ -12,7 +12,7 @@ trial). Limits are the same as on Ray (:func:`~.worker.run_objective`): a trial 
 and the engine reads that death as "timeout"; ``memory_mb`` caps the worker's heap ("oom"). A
 worker that dies otherwise is a crash the engine retries (``retries``); the pool is made anew.
 The search's end may move earlier while it runs (the autopilot keeps back its refit time): a
-stop file tells running trials to end (polled every :data:`STOP_POLL_S` s; they read
+stop file tells running trials to end (polled every :data:`.limits.STOP_POLL_S` s; they read
 "cancelled").
 """
 
@@ -26,6 +26,7 @@ from concurrent.futures import FIRST_COMPLETED, wait
 from typing import Any
 
 from .engine import FINISHED, Attempt, TrialEngine
+from .limits import STOP_GRACE_S
 from .worker import TrialContext, pin_threads, run_objective
 
 __all__ = ["executor", "fit_all", "kill_workers", "run_local", "warm_up"]
@@ -36,10 +37,6 @@ _LOADED: dict[str, Any] = {}
 IDLE_WORKER_S = 600
 #: the pool :func:`executor` handed out last (the one :func:`kill_workers` ends)
 _POOL: list[Any] = [None]
-#: how often a running trial looks for the driver's stop file (seconds)
-STOP_POLL_S = 0.25
-#: seconds running trials get to end by themselves once told to stop
-STOP_GRACE_S = 2.0
 
 
 def executor(workers: int):
@@ -145,7 +142,7 @@ def run_local(objective: Any, engine: TrialEngine, *, workers: int) -> bool:
         interrupted = True
     finally:
         with open(stop_path, "w"):
-            pass  # running trials see it within STOP_POLL_S and end
+            pass  # running trials see it within limits.STOP_POLL_S and end
         engine.stopping = True
         stuck = _stop(engine, running)
         engine.close(end, interrupted=interrupted)

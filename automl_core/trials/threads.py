@@ -27,25 +27,22 @@ trial threads running OpenMP fits with two threads each made trials about 3x slo
 
 from __future__ import annotations
 
+import atexit
 import queue
 import threading
 import time
 from typing import Any
 
 from .engine import FINISHED, Attempt, TrialEngine
+from .limits import STOP_GRACE_S, STOP_POLL_S, default_grace_s
 from .worker import TrialContext, run_objective
 
 __all__ = ["fit_all", "run_threads"]
 
-#: seconds running trials get to end by themselves once told to stop
-STOP_GRACE_S = 2.0
-#: how often a running trial looks whether the run has ended (seconds)
-STOP_POLL_S = 0.25
 #: the most the interpreter waits at exit for trial threads left inside a C call (seconds)
 EXIT_WAIT_S = 60.0
 #: trial threads left running by a run, joined at exit (see :func:`_wait_at_exit`)
 _LEFT_AT_EXIT: list[threading.Thread] = []
-_LEFT_AT_EXIT_HOOKED: list[bool] = []
 #: glibc's malloc_trim once looked up (False: this C library has none)
 _MALLOC_TRIM: list[Any] = [None]
 
@@ -145,7 +142,7 @@ class _Run:
         self.left_stuck: list[threading.Thread] = []
         timeout = engine.trial_timeout_s
         #: past this, a trial the watchdog could not interrupt is recorded as a timeout
-        self.give_up_s = None if not timeout else timeout + 2.0 + 0.05 * timeout
+        self.give_up_s = None if not timeout else timeout + default_grace_s(timeout)
 
     def slots(self) -> int:
         """Trials to run at once: one fewer for every stuck thread still busy (one at least)."""
@@ -227,17 +224,10 @@ def _wait_at_exit(threads: list[threading.Thread]) -> None:
     finalizes is ended inside that code, which can crash the process (a segmentation fault at
     exit was seen once, after a run that left such a thread). ``atexit`` runs before daemon
     threads are stopped; the stop event is set, so each ends as soon as its call returns."""
-    alive = [t for t in threads if t.is_alive()]
-    if not alive:
-        return
-    _LEFT_AT_EXIT.extend(alive)
-    if not _LEFT_AT_EXIT_HOOKED:
-        import atexit
-
-        atexit.register(_join_left_threads)
-        _LEFT_AT_EXIT_HOOKED.append(True)
+    _LEFT_AT_EXIT.extend(t for t in threads if t.is_alive())
 
 
+@atexit.register
 def _join_left_threads() -> None:
     until = time.monotonic() + EXIT_WAIT_S
     for thread in _LEFT_AT_EXIT:
