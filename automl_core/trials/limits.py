@@ -12,6 +12,14 @@ not end the process: the trial's thread is left to return by itself and the exec
 A ``stop_check`` (polled every ``poll_s``) ends the trial the same way when the run is over
 (the local pool's stop file): the trial then reads "cancelled", not "timeout".
 
+A library whose training loop is C++ and calls back into Python between steps (CatBoost) is
+better asked than interrupted: inside :func:`stoppable_call` the watchdog raises nothing at the
+limit; it sets a flag that the library's callback reads (``should_stop()``), the library ends its
+loop and returns, and :class:`TrialTimeout` is raised when the block is left. Without it such a
+fit ran on to its last round past the limit, its thread often counted "stuck" (and on threads
+left running beside the next trials), and an exception landing in the callback aborted the C++
+loop midway.
+
 Memory: ``RLIMIT_DATA`` (heap and private anonymous mappings, Linux >= 4.7) is set to what the
 worker already uses plus the trial's allowance, so an allocation past it raises ``MemoryError``
 inside the trial and the row reads "oom" while the worker lives on. ``RLIMIT_AS`` would also count
@@ -26,7 +34,8 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 __all__ = [
     "STOP_GRACE_S",
@@ -35,6 +44,7 @@ __all__ = [
     "TrialLimits",
     "TrialTimeout",
     "default_grace_s",
+    "stoppable_call",
 ]
 
 #: exit status of a worker ended by the watchdog (visible in Ray's worker logs)
@@ -68,6 +78,45 @@ def _vm_data_bytes() -> int | None:
     except OSError:
         pass
     return None
+
+
+#: the limits armed in this thread (None outside a trial), for :func:`stoppable_call`
+_ARMED = threading.local()
+
+
+@contextmanager
+def stoppable_call() -> Iterator[Callable[[], bool]]:
+    """Run one long library call that can stop itself between steps; yields ``should_stop``.
+
+    Extension point for model plugins. Use::
+
+        with stoppable_call() as should_stop:
+            booster.fit(X, y, callbacks=[StopWhen(should_stop)])  # the library polls it
+
+    Inside the block the trial's time limit (or the run's end) does not raise an exception
+    into the call: ``should_stop()`` turns True, the library returns at its next step, and
+    leaving the block raises :class:`TrialTimeout`, so the trial still reads "timeout" (or
+    "cancelled"). If the call has not returned ``grace_s`` after the limit, the trial is
+    stuck as before. Outside a trial (a refit, a user's own fit) ``should_stop()`` is False.
+    """
+    limits = getattr(_ARMED, "limits", None)
+    if limits is None:
+        yield _never
+        return
+    with limits._lock:
+        limits._cooperative += 1
+    try:
+        yield limits._asked.is_set
+    finally:
+        with limits._lock:
+            limits._cooperative -= 1
+            asked = limits._asked.is_set() and limits._cooperative == 0
+        if asked:
+            raise TrialTimeout("the trial's time limit passed during a stoppable call")
+
+
+def _never() -> bool:
+    return False
 
 
 def _async_raise(thread_id: int, exc: type[BaseException] | None) -> None:
@@ -115,11 +164,15 @@ class TrialLimits:
         self._done = threading.Event()
         self._armed = False
         self._thread_id = 0
+        #: how many :func:`stoppable_call` blocks the trial is inside, and the flag they read
+        self._cooperative = 0
+        self._asked = threading.Event()
         self._old_rlimit: tuple[int, int] | None = None
 
     def arm(self) -> TrialLimits:
         self._thread_id = threading.get_ident()
         self._armed = True
+        _ARMED.limits = self
         if self.memory_mb:
             self._set_memory_limit()
         if self.timeout_s or self.stop_check is not None:
@@ -156,7 +209,10 @@ class TrialLimits:
             if self._done.is_set():
                 return
             self.timed_out = True
-            _async_raise(self._thread_id, TrialTimeout)
+            if self._cooperative:
+                self._asked.set()  # the call stops itself; leaving the block raises
+            else:
+                _async_raise(self._thread_id, TrialTimeout)
         if self._done.wait(self.grace_s) or not self.exit_when_stuck:
             return
         # stuck in one C call that the exception cannot interrupt: end the worker; Ray starts a
@@ -173,6 +229,8 @@ class TrialLimits:
                 # the exception may still be pending in this thread: do not let it escape later
                 _async_raise(self._thread_id, None)
         self._armed = False
+        if getattr(_ARMED, "limits", None) is self:
+            _ARMED.limits = None
         if self._old_rlimit is not None:
             import resource
 

@@ -14,6 +14,11 @@ fewer than :data:`MIN_STOP_ROWS` rows to hold out, there is no early stopping: a
 The library is imported in ``fit``: registering the plugin, building a spec and cloning an
 estimator import none of them. Threads: ``n_jobs`` (the trial's CPUs). Devices: see
 :meth:`BoostedClassifier.bind_resources` and the ``device`` parameter.
+
+Time limits: CatBoost trains in one C++ call, which a trial's time limit cannot interrupt, so on
+the CPU its fit runs inside :func:`automl_core.trials.limits.stoppable_call` with a callback
+that ends training at the next round once the limit has passed. LightGBM and XGBoost loop over
+rounds in Python, where the limit's exception lands between two rounds.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import os
 from typing import Any
 
 import numpy as np
+from automl_core.trials.limits import stoppable_call
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 __all__ = [
@@ -149,6 +155,16 @@ def _catboost(task, params, rounds, stop, n_classes, threads, seed, gpu):
     return est, {}
 
 
+class _StopWhen:
+    """A CatBoost callback: go on while ``should_stop()`` is False (see the module docstring)."""
+
+    def __init__(self, should_stop):
+        self.should_stop = should_stop
+
+    def after_iteration(self, info) -> bool:
+        return not self.should_stop()
+
+
 _MAKE = {"lightgbm": _lightgbm, "xgboost": _xgboost, "catboost": _catboost}
 
 
@@ -243,7 +259,11 @@ class _Boosted(BaseEstimator):
         if stop_rows is not None:
             Xs, ys, ws = stop_rows
             fit_kw.update(_eval_kw(self.library, est, Xs, ys, ws))
-        est.fit(X, y, sample_weight=w, **fit_kw)
+        if self.library == "catboost" and not gpu:  # CatBoost runs no callbacks on a GPU
+            with stoppable_call() as should_stop:
+                est.fit(X, y, sample_weight=w, callbacks=[_StopWhen(should_stop)], **fit_kw)
+        else:
+            est.fit(X, y, sample_weight=w, **fit_kw)
         if gpu and self.library == "xgboost":
             est.set_params(device="cpu")  # predicts anywhere, also where no GPU is
         return est

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pickle
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -115,6 +116,39 @@ def test_threads_follow_the_trials_cpus(kind):
     est = SPECS[kind](n_estimators=3).build("classification", [], seed=0, n_jobs=2).fit(X, y)
     params = est.model_.get_params()
     assert params.get("n_jobs", params.get("thread_count")) == 2
+
+
+@pytest.mark.parametrize("kind", list(SPECS))
+def test_a_fit_past_the_trials_time_limit_ends_within_its_grace(kind):
+    """The limit reaches every library's loop: LightGBM's and XGBoost's Python loops take the
+    limit's exception between rounds; CatBoost's C++ loop is asked to stop by its callback. A
+    fit that ignored the limit would still run here minutes later (the thread stays alive)."""
+    import threading
+
+    from automl_core.trials.worker import TrialContext, run_objective
+
+    X, y = make_classification(4000, 20, random_state=0)
+    spec = SPECS[kind](n_estimators=100_000, early_stopping_rounds=0)
+    depth = {"catboost": "depth", "xgboost": "max_depth"}.get(kind)
+    if depth:
+        spec = spec.model_copy(update={depth: 8})
+    est = spec.build("classification", [], seed=0)
+    out: dict = {}
+
+    def trial():
+        out["row"] = run_objective(
+            lambda params, ctx: {"score": float(est.fit(X, y).score(X, y))},
+            {}, TrialContext(0, 0, 1, 0.0), timeout_s=1.0, exit_when_stuck=False,
+        )  # fmt: skip
+
+    t0 = time.perf_counter()
+    thread = threading.Thread(target=trial, daemon=True)
+    thread.start()
+    thread.join(timeout=3.05)  # the limit, then its grace (2 s + 5% of the limit)
+    assert not thread.is_alive(), f"{kind}'s fit ran on past its limit and grace"
+    _, _, status, error = out["row"]
+    assert status == "timeout" and "stuck" not in error, error
+    assert time.perf_counter() - t0 < 3.05
 
 
 def test_auto_device_stays_on_the_cpu_without_a_usable_gpu():
