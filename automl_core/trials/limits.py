@@ -16,9 +16,10 @@ A library whose training loop is C++ and calls back into Python between steps (C
 better asked than interrupted: inside :func:`stoppable_call` the watchdog raises nothing at the
 limit; it sets a flag that the library's callback reads (``should_stop()``), the library ends its
 loop and returns, and :class:`TrialTimeout` is raised when the block is left. Without it such a
-fit ran on to its last round past the limit, its thread often counted "stuck" (and on threads
-left running beside the next trials), and an exception landing in the callback aborted the C++
-loop midway.
+fit runs on to its last round past the limit (no Python runs inside it for the exception to
+land in), so its trial was often counted "stuck" and, on threads, left fitting beside the next
+trials. With a callback but outside the block, the exception would land in the callback, which
+CatBoost turns into its own ``CatBoostError`` (the trial would read "failed", not "timeout").
 
 Memory: ``RLIMIT_DATA`` (heap and private anonymous mappings, Linux >= 4.7) is set to what the
 worker already uses plus the trial's allowance, so an allocation past it raises ``MemoryError``
