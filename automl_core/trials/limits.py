@@ -18,8 +18,9 @@ limit; it sets a flag that the library's callback reads (``should_stop()``), the
 loop and returns, and :class:`TrialTimeout` is raised when the block is left. Without it such a
 fit runs on to its last round past the limit (no Python runs inside it for the exception to
 land in), so its trial was often counted "stuck" and, on threads, left fitting beside the next
-trials. With a callback but outside the block, the exception would land in the callback, which
-CatBoost turns into its own ``CatBoostError`` (the trial would read "failed", not "timeout").
+trials. With a callback but outside the block, the exception lands in CatBoost's callback
+wrapper, which prints it as ignored and ends training as if done (checked with catboost 1.2.10:
+101 of 3,000 rounds, no exception): the trial would go on with a cut-short model and read "ok".
 
 Memory: ``RLIMIT_DATA`` (heap and private anonymous mappings, Linux >= 4.7) is set to what the
 worker already uses plus the trial's allowance, so an allocation past it raises ``MemoryError``
