@@ -202,6 +202,33 @@ def test_autopilot_config_validates():
     assert kinds[0] == "hist_gradient_boosting" and "knn" in kinds
 
 
+def test_the_autopilot_keeps_the_models_the_user_named():
+    """``run(models=[...], strategy="auto")``: the autopilot searches those models (by kind
+    alone over their default ranges, the rest as written), and only their portfolio entries
+    run first, clipped into the user's ranges."""
+    from automl_core.autopilot.run import portfolio_starts
+
+    named = {"target": "y", "task": "classification", "models": [{"kind": "svc"}]}
+    ranged = {"kind": "random_forest", "max_depth": {"type": "int", "low": 2, "high": 4}}
+    cfg = autopilot_config(parse_config({**named, "models": [{"kind": "svc"}, ranged]}))
+    assert [m.kind for m in cfg.models] == ["svc", "random_forest"]
+    space = build_space(cfg)
+    starts = portfolio_starts(space, cfg, 12)
+    wanted = [k for k, _ in portfolio("classification", 12) if k in ("svc", "random_forest")]
+    assert [p["model"] for p in starts] == wanted and len(wanted) >= 2
+    for p in starts:
+        space.check_point(p)
+        if p["model"] == "random_forest":
+            assert 2 <= p["random_forest.max_depth"] <= 4
+    # one model: no "model" dim, its entries still start the search
+    one = autopilot_config(parse_config(named))
+    assert [m.kind for m in one.models] == ["svc"]
+    assert len(portfolio_starts(build_space(one), one, 12)) == wanted.count("svc") >= 1
+    # a model without portfolio entries is searched all the same (no starts, no error)
+    rows = autopilot_config(parse_config({**named, "models": [{"kind": "mlp_sklearn"}]}))
+    assert [m.kind for m in rows.models] == ["mlp_sklearn"]
+
+
 @pytest.fixture(scope="module")
 def cancer_small():
     from sklearn.datasets import load_breast_cancer
@@ -247,6 +274,21 @@ def test_the_default_run_keeps_its_trials_in_this_process_unless_memory_is_cappe
     )
     assert capped.info["autopilot"]["executor"] == "local"
     assert capped.info["autopilot"]["trials"] >= 2
+
+
+def test_strategy_auto_with_models_searches_only_those(cancer_small):
+    res = ac.run(
+        cancer_small,
+        target="target",
+        strategy="auto",
+        models=["logistic_regression", "knn"],
+        time_budget_s=6,
+        show_progress=False,
+    )
+    assert res.info["autopilot"]["trials"] >= 2
+    assert [m.kind for m in res.config.models] == ["logistic_regression", "knn"]
+    assert set(res.table["param.model"]) <= {"logistic_regression", "knn"}
+    assert res.best.params["model"] in ("logistic_regression", "knn")
 
 
 def test_only_a_time_budget_or_strategy_auto_picks_the_autopilot():

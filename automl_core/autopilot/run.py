@@ -14,7 +14,7 @@ from threadpoolctl import threadpool_limits  # noqa: E402
 
 from ..evaluation.pipeline import build_pipeline  # noqa: E402
 from ..experiment.configured import executor_settings, worker_config
-from ..experiment.lifecycle import LINEAR, Search
+from ..experiment.lifecycle import LINEAR, Search, baseline_point
 from ..results import Results
 from ..search.config_space import resolve  # noqa: E402
 from ..seeds import derive_seed
@@ -35,13 +35,36 @@ ENSEMBLE_CANDIDATES = 12
 
 
 def autopilot_config(cfg):
-    """``cfg`` with the autopilot's models (the config the workers validate again)."""
+    """``cfg`` with the autopilot's models (the config the workers validate again): the
+    models the user named (``run(models=["lightgbm"], strategy="auto")``: those named by kind
+    alone over their default ranges, the rest as written), else every installed model with
+    portfolio entries for the task."""
     from ..config import parse_config
 
     d = cfg.model_dump(mode="json", exclude_none=True)
-    d["models"] = autopilot_models(cfg.task)
+    if not cfg.models:
+        d["models"] = autopilot_models(cfg.task)
     d["strategy"] = {"kind": "random"}  # recorded only: the autopilot's strategy drives the run
     return parse_config(d)
+
+
+def portfolio_starts(space, cfg, n_features: int) -> list[dict[str, Any]]:
+    """The portfolio's points in ``space``, in the order they run: the entries of the models
+    the config searches (by label: the first entry of a kind takes its kind's portfolio), each
+    clipped into the ranges searched. An entry that no point of the space can hold (a value
+    the user's choice list leaves out) is skipped, not an error: the user's ranges rule."""
+    from ..search.config_space import config_models, labels
+
+    searched = set(labels(config_models(cfg)))
+    starts = []
+    for kind, values in portfolio(cfg.task, n_features):
+        if kind not in searched:
+            continue
+        try:
+            starts.append(portfolio_point(space, kind, values))
+        except ValueError:
+            continue
+    return starts
 
 
 def _subsample(X, y, rows: int, task: str, seed: int):
@@ -101,12 +124,7 @@ class AutopilotSearch(Search):
 
         exp, cfg, plan, folds = self.exp, self.exp.cfg, self.plan, self.folds
         self.space = space = build_space(cfg)
-        labels = set(space.dim("model").domain.values) if "model" in space.names else set()
-        self.starts = [
-            portfolio_point(space, kind, values)
-            for kind, values in portfolio(cfg.task, X.shape[1])
-            if kind in labels
-        ]
+        self.starts = portfolio_starts(space, cfg, X.shape[1])
         strategy = PortfolioStrategy(
             space, exp.mode, derive_seed(cfg.seed, "strategy"), self.starts
         )
@@ -151,7 +169,7 @@ class AutopilotSearch(Search):
     def fallback(self, X, y):
         """The cheapest portfolio start (a linear model), fitted on the searched rows: quick."""
         cheap = [p for p in self.starts if p.get("model") in LINEAR] or self.starts[:1]
-        return cheap[0], self.Xs, self.ys
+        return (cheap[0] if cheap else baseline_point(self.space)), self.Xs, self.ys
 
     def _reserve(self, recorder) -> float:
         """Seconds kept back from the deadline: the refit of the best trial so far."""

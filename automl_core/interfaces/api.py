@@ -61,9 +61,11 @@ def run(
     The autopilot (:mod:`automl_core.autopilot`: portfolio of known-good models first, then a
     local search, an ensemble, the budget kept) runs when ``strategy="auto"``, or when a time
     budget is the only stopping rule and neither ``models`` nor ``strategy`` is given (here or
-    in ``config``): ``run(df, target="y", time_budget_s=60)``. A time budget counts from this
-    call, and a run with one always returns a fitted model (``info["fallback"]`` says when no
-    trial finished in time).
+    in ``config``): ``run(df, target="y", time_budget_s=60)``. With ``strategy="auto"``,
+    ``models`` narrows the autopilot to those models (their portfolio entries first, then
+    their ranges); without it, every installed model with portfolio entries takes part. A
+    time budget counts from this call, and a run with one always returns a fitted model
+    (``info["fallback"]`` says when no trial finished in time).
     """
     started = time.perf_counter()  # the budget counts from the call
     d = experiment_dict(
