@@ -115,7 +115,7 @@ def scenarios(tmp: Path) -> dict:
     res = ac.run(
         tmp / "cancer.csv",
         target="target",
-        time_budget_s=25,  # counts from the call: the nodes' check before the first trial included
+        time_budget_s=16,  # counts from the call: the nodes' check before the first trial included
         address=addr,
         results_dir=auto,
         show_progress=False,

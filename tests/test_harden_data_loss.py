@@ -27,12 +27,12 @@ target = "target"
 metric = "accuracy"
 cleaners = []
 [budget]
-trials = 40
+trials = 12
 [resources]
 max_concurrent = 1
 [[models]]
 kind = "random_forest"
-n_estimators = { type = "int", low = 150, high = 250 }
+n_estimators = { type = "int", low = 20, high = 40 }
 """
 
 
@@ -73,7 +73,10 @@ def test_a_live_folder_refuses_a_second_run_and_a_resume(tmp_path, experiment):
         deadline = time.time() + 240
         while time.time() < deadline and not any(e["event"] == "trial" for e in _events(results)):
             assert first.poll() is None, first.stderr.read()
-            time.sleep(0.5)
+            time.sleep(0.05)
+        # freeze the first run (its whole process group, Ray's processes included): it stays
+        # alive and holds its folder for as long as the checks take, however fast its trials
+        os.killpg(first.pid, signal.SIGSTOP)
         start = _events(results)[0]
         # case 1: a second run on the same folder is refused, and touches nothing
         second = _cli("run", str(experiment), "--results", str(results))
@@ -99,8 +102,31 @@ def test_a_live_folder_refuses_a_second_run_and_a_resume(tmp_path, experiment):
     assert done.returncode == 0, done.stderr
     events = _events(results)
     finished = [e["trial_id"] for e in events if e["event"] == "trial"]
-    assert len(finished) == len(set(finished)) == 40  # no trial ran twice
+    assert len(finished) == len(set(finished)) == 12  # no trial ran twice
     assert trials_before <= set(finished)
+
+
+def test_a_busy_folder_is_refused_before_ray_starts_or_the_table_is_read(tmp_path):
+    """The probe runs first: neither the missing table nor the unreachable cluster is reached
+    (either would be the error otherwise), and the folder is left as it was."""
+    held = FolderLock(tmp_path / "busy").acquire()
+    try:
+        with pytest.raises(FolderInUse, match=f"pid {os.getpid()}"):
+            ac.run(
+                tmp_path / "no_such_table.csv",
+                target="y",
+                trials=2,
+                address="127.0.0.1:1",  # nothing listens there
+                results_dir=tmp_path / "busy",
+                show_progress=False,
+            )
+        assert sorted(p.name for p in (tmp_path / "busy").iterdir()) == [".automl.lock"]
+    finally:
+        held.release()
+    # a folder nobody holds, or none at all: the probe creates nothing
+    FolderLock(tmp_path / "new").refuse_if_held()
+    assert not (tmp_path / "new").exists()
+    FolderLock(tmp_path / "busy").refuse_if_held()
 
 
 def test_the_lock_is_per_folder_and_released(tmp_path):

@@ -20,6 +20,7 @@ from ..data.read import read_table  # re-exported: ac.read_table
 from ..results import Results
 from ..search.space import SearchSpace
 from ..trials.deadline import Deadline
+from ..trials.lock import FolderLock
 
 __all__ = ["run", "tune", "read_table", "prepare_experiment"]
 
@@ -88,6 +89,8 @@ def run(
         test_size=test_size,
         cleaning_gain=cleaning_gain,
     )
+    if d.get("results_dir"):
+        FolderLock(d["results_dir"]).refuse_if_held()  # before Ray starts and the data is read
     if not d["autopilot"] or d.get("address"):
         _start_ray_first(d)
     data = load_data(data, d)

@@ -45,13 +45,7 @@ class FolderLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            holder = _read_holder(fd)
-            os.close(fd)
-            raise FolderInUse(
-                f"results folder {self.dir} is in use by a run that is still alive{holder}. "
-                f"Nothing was changed. Wait for that run to end (or stop it) before you {action} "
-                "here, or give another results folder."
-            ) from None
+            raise self._in_use(fd, action) from None
         os.ftruncate(fd, 0)
         info = {
             "pid": os.getpid(),
@@ -62,6 +56,32 @@ class FolderLock:
         os.write(fd, json.dumps(info).encode())
         self._fd = fd
         return self
+
+    def refuse_if_held(self, action: str = "run") -> None:
+        """Raise :class:`FolderInUse` now if a live run holds the folder; create nothing.
+
+        A probe, not a lock: a run calls it before its slow start (Ray, reading the table) so
+        that a busy folder is refused at once; :meth:`acquire` still takes the lock later."""
+        import fcntl
+
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except OSError:  # no lock file (a new folder) or unreadable: acquire() decides
+            return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise self._in_use(fd, action) from None
+        os.close(fd)  # free: closing drops the probe's flock
+
+    def _in_use(self, fd: int, action: str) -> FolderInUse:
+        holder = _read_holder(fd)
+        os.close(fd)
+        return FolderInUse(
+            f"results folder {self.dir} is in use by a run that is still alive{holder}. "
+            f"Nothing was changed. Wait for that run to end (or stop it) before you {action} "
+            "here, or give another results folder."
+        )
 
     def release(self) -> None:
         fd, self._fd = self._fd, None
