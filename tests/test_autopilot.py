@@ -29,6 +29,7 @@ from automl_core.plugins import get_registry
 from automl_core.search.config_space import build_space
 from automl_core.search.strategies.base import Outcome
 from automl_core.testing import check_spec, check_strategy
+from automl_core.trials.threads import is_trial_thread
 
 TASKS = ["classification", "regression"]
 
@@ -264,7 +265,7 @@ def test_the_default_run_keeps_its_trials_in_this_process_unless_memory_is_cappe
     assert set(res.table["status"]) <= {"ok", "cancelled", "timeout"}
     # no trial thread outlives the run (each ended by itself or at the stop)
     left = [t for t in threading.enumerate() if t.ident not in before and t.is_alive()]
-    assert not [t for t in left if re.fullmatch(r"automl-trial-\d+", t.name)], left
+    assert not [t for t in left if is_trial_thread(t)], left
     capped = ac.run(
         cancer_small,
         target="target",

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 
 import automl_core as ac
 from automl_core.trials.executors import ExecutorSettings, choose_executor
+from automl_core.trials.threads import TRIAL_THREAD_PREFIX, is_trial_thread
 
 EXECUTORS = ["ray", "local"]
 
@@ -185,13 +185,37 @@ def test_threads_keep_the_time_limit_and_give_up_on_a_stuck_call():
     # the run did not wait for the call (60 s; limit 1 s + grace 2.05 s, then two quick trials)
     assert took < 40, took
     # the stuck call still runs on its daemon thread, in this process, and ends by itself
-    # trial threads are "automl-trial-<id>"; a watchdog ("automl-trial-watchdog") may still
-    # be finishing its grace wait
-    stuck = [t for t in threading.enumerate() if re.fullmatch(r"automl-trial-\d+", t.name)]
+    # a watchdog ("automl-trial-watchdog") may still be finishing its grace wait
+    stuck = [t for t in threading.enumerate() if is_trial_thread(t)]
     assert len(stuck) == 1 and stuck[0].daemon and stuck[0].is_alive()
     release.set()
     stuck[0].join(timeout=10)
     assert not stuck[0].is_alive()
+
+
+def test_threads_left_at_exit_keep_only_those_still_running():
+    """A process running many searches: a left thread that has since ended is not kept."""
+    import threading
+
+    from automl_core.trials import threads
+
+    release = threading.Event()
+    live = threading.Thread(target=release.wait, name=f"{TRIAL_THREAD_PREFIX}1", daemon=True)
+    done = threading.Thread(target=lambda: None, name=f"{TRIAL_THREAD_PREFIX}2")
+    live.start(), done.start(), done.join()
+    before = list(threads._LEFT_AT_EXIT)
+    try:
+        threads._wait_at_exit([live, done])
+        assert live in threads._LEFT_AT_EXIT and done not in threads._LEFT_AT_EXIT
+        release.set()
+        live.join(5)
+        threads._wait_at_exit([])  # the next run's call drops it
+        assert live not in threads._LEFT_AT_EXIT
+    finally:
+        release.set()
+        threads._LEFT_AT_EXIT[:] = [t for t in before if t.is_alive()]
+    assert is_trial_thread(live) and not is_trial_thread(threading.Thread(name="automl-trial-x"))
+    assert not is_trial_thread(threading.Thread(name="automl-trial-watchdog"))
 
 
 def test_threads_run_side_by_side_in_this_process():
@@ -216,7 +240,7 @@ def test_threads_run_side_by_side_in_this_process():
     )
     assert res.table["status"].tolist() == ["ok"] * 4
     assert {pid for pid, _ in seen} == {os.getpid()}
-    assert all(name.startswith("automl-trial-") for _, name in seen)
+    assert all(name.startswith(TRIAL_THREAD_PREFIX) for _, name in seen)
 
 
 _SENT_CTRL_C: list[bool] = []  # threads share this module: the trial runs in this process

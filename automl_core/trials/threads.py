@@ -37,7 +37,10 @@ from .engine import FINISHED, Attempt, TrialEngine
 from .limits import STOP_GRACE_S, STOP_POLL_S, default_grace_s
 from .worker import TrialContext, run_objective
 
-__all__ = ["fit_all", "run_threads"]
+__all__ = ["fit_all", "is_trial_thread", "run_threads"]
+
+#: a trial's thread is named this plus its trial id ("automl-trial-7")
+TRIAL_THREAD_PREFIX = "automl-trial-"
 
 #: the most the interpreter waits at exit for trial threads left inside a C call (seconds)
 EXIT_WAIT_S = 60.0
@@ -160,7 +163,7 @@ class _Run:
                 thread = threading.Thread(
                     target=_trial,
                     args=(self.objective, rec, engine, self.stop, self.results),
-                    name=f"automl-trial-{rec.trial_id}",
+                    name=f"{TRIAL_THREAD_PREFIX}{rec.trial_id}",
                     daemon=True,  # one stuck in a C call must not hold the interpreter at exit
                 )
                 self.running[rec.trial_id] = (thread, time.perf_counter())
@@ -218,13 +221,21 @@ class _Run:
         return bool(left)
 
 
+def is_trial_thread(thread: threading.Thread) -> bool:
+    """Whether ``thread`` runs a trial (not the watchdog, "automl-trial-watchdog")."""
+    rest = thread.name.removeprefix(TRIAL_THREAD_PREFIX)
+    return rest != thread.name and rest.isdigit()
+
+
 def _wait_at_exit(threads: list[threading.Thread]) -> None:
     """Have the interpreter wait (at most :data:`EXIT_WAIT_S`) for trial threads still inside a
     C call when it exits. Why: a daemon thread that comes back from C code while the interpreter
     finalizes is ended inside that code, which can crash the process (a segmentation fault at
     exit was seen once, after a run that left such a thread). ``atexit`` runs before daemon
     threads are stopped; the stop event is set, so each ends as soon as its call returns."""
-    _LEFT_AT_EXIT.extend(t for t in threads if t.is_alive())
+    # threads that have ended since an earlier run left them need no join: dropped here, so
+    # a process running many searches keeps only the threads still inside a call
+    _LEFT_AT_EXIT[:] = [t for t in (*_LEFT_AT_EXIT, *threads) if t.is_alive()]
 
 
 @atexit.register
