@@ -175,6 +175,34 @@ def test_greedy_ensemble_beats_single_only_when_it_can():
     assert len(reg[0]) >= 2
 
 
+def test_only_the_best_trials_keep_their_out_of_fold_predictions():
+    """The ensemble reads the predictions of the ENSEMBLE_CANDIDATES best ok trials: the
+    others are dropped as trials finish (a long run's memory stays flat), ties kept."""
+    from automl_core.autopilot.objective import OOF_KEY, BestOOF
+    from automl_core.trials.records import TrialRecord
+
+    rng = np.random.default_rng(0)
+    keep = BestOOF(3, "max")
+    recs = []
+    for i, score in enumerate([0.5, 0.9, 0.7, 0.9, 0.6, 0.95, 0.7, 0.7, 0.1]):
+        rec = TrialRecord(
+            i, {}, status="ok", score=score, metrics={OOF_KEY: encode_oof(rng.random((4, 2)))}
+        )
+        recs.append(rec)
+        keep(rec)
+    failed = TrialRecord(9, {}, status="timeout", metrics={OOF_KEY: "1x1:AAAAAA=="})
+    keep(failed)
+    with_oof = sorted(r.score for r in recs if OOF_KEY in r.metrics)
+    assert with_oof == [0.9, 0.9, 0.95] and OOF_KEY not in failed.metrics
+    # a loss (mode "min") with ties at the cut: a top 3 keeps 1, 2, 2, 2 (the 3rd is tied)
+    keep_min = BestOOF(3, "min")
+    losses = [TrialRecord(i, {}, status="ok", score=v, metrics={OOF_KEY: "x"}) for i, v in
+              enumerate([3, 1, 2, 2, 2, 5])]  # fmt: skip
+    for r in losses:
+        keep_min(r)
+    assert [r.score for r in losses if OOF_KEY in r.metrics] == [1, 2, 2, 2]
+
+
 def test_oof_round_trips():
     a = np.arange(12, dtype=float).reshape(4, 3) / 7
     assert np.allclose(decode_oof(encode_oof(a)), a, atol=1e-6)

@@ -19,7 +19,7 @@ from sklearn.base import clone
 from ..evaluation.cv import bind_resources, score
 from ..evaluation.objective import PipelineObjective
 
-__all__ = ["AutopilotObjective", "encode_oof", "decode_oof", "OOF_KEY"]
+__all__ = ["AutopilotObjective", "BestOOF", "encode_oof", "decode_oof", "OOF_KEY"]
 
 #: the metrics key holding the encoded out-of-fold predictions
 OOF_KEY = "oof"
@@ -92,3 +92,34 @@ class AutopilotObjective(PipelineObjective):
         if oof is not None:
             out[OOF_KEY] = encode_oof(oof)
         return out
+
+
+class BestOOF:
+    """Keeps the out-of-fold predictions in the records of the ``top_k`` best trials only.
+
+    Called with each finished trial's record (the engine's ``on_trial``). The ensemble reads
+    the predictions of the ``top_k`` best ok trials and no others, and a trial that falls out
+    of them never comes back (scores do not change), so the rest are dropped as the run goes:
+    a long run's memory does not grow with its trials (a trial's predictions are rows x
+    classes floats). Trials tied with the ``top_k``-th keep theirs, so whichever of them the
+    ensemble's sort puts first still has them."""
+
+    def __init__(self, top_k: int, mode: str):
+        self.top_k = top_k
+        self.sign = -1.0 if mode == "max" else 1.0
+        self.kept: list[tuple[float, Any]] = []  # (loss, record), best first
+
+    def __call__(self, rec: Any) -> None:
+        if OOF_KEY not in rec.metrics:
+            return
+        if rec.status != "ok" or rec.score is None:
+            rec.metrics.pop(OOF_KEY)  # never an ensemble's member
+            return
+        self.kept.append((self.sign * float(rec.score), rec))
+        self.kept.sort(key=lambda e: e[0])
+        if len(self.kept) <= self.top_k:
+            return
+        cutoff = self.kept[self.top_k - 1][0]
+        while self.kept[-1][0] > cutoff:
+            _, dropped = self.kept.pop()
+            dropped.metrics.pop(OOF_KEY, None)

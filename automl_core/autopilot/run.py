@@ -22,7 +22,7 @@ from ..trials.engine import TrialEngine
 from ..trials.executors import choose_executor, cpu_count  # noqa: E402
 from .budget import Plan, make_plan, refit_reserve, refit_seconds
 from .ensemble import ENSEMBLE_METRICS, EnsembleClassifier, EnsembleRegressor, greedy_ensemble
-from .objective import OOF_KEY, AutopilotObjective, decode_oof
+from .objective import OOF_KEY, AutopilotObjective, BestOOF, decode_oof
 from .portfolio import autopilot_models, portfolio
 from .strategy import PortfolioStrategy, portfolio_point
 
@@ -132,6 +132,13 @@ class AutopilotSearch(Search):
         if journal is not None:
             # out-of-fold predictions (large) in files of their own, for the ensemble's candidates
             journal.keep_aside(OOF_KEY, ENSEMBLE_CANDIDATES, exp.mode)
+        best_oof = BestOOF(ENSEMBLE_CANDIDATES, exp.mode)  # the others' predictions dropped
+
+        def recorded(rec, history):
+            best_oof(rec)
+            if on_trial is not None:
+                on_trial(rec, history)
+
         caps = [t for t in (plan.trial_timeout_s, cfg.faults.trial_timeout_s) if t]
         engine = TrialEngine(
             strategy,
@@ -146,7 +153,7 @@ class AutopilotSearch(Search):
             progress=Progress(exp.trials, cfg.metric) if progress is not None else None,
             deadline=exp.deadline,
             reserve=self._reserve,
-            on_trial=on_trial,
+            on_trial=recorded,
         )
         if not self.local:
             from ..runner import ensure_ray
