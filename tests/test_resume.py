@@ -358,7 +358,7 @@ def _check_autopilot_resume(r: dict, start_slack_s: float) -> None:
 
 
 def test_a_killed_autopilot_run_resumes_with_what_is_left_of_its_budget(tmp_path):
-    """The default run (strategy "auto") on the local pool, killed mid-search."""
+    """The default run (strategy "auto") on one machine (trials on threads), killed mid-search."""
     cu.write_cancer_csv(tmp_path / "cancer.csv")
     (tmp_path / "exp.toml").write_text(AUTOPILOT_TOML)
     cmd = [cu.AUTOML, "run", "exp.toml", "--quiet", "--results", "out"]
