@@ -253,9 +253,13 @@ def test_the_autopilot_keeps_the_models_the_user_named():
     one = autopilot_config(parse_config(named))
     assert [m.kind for m in one.models] == ["svc"]
     assert len(portfolio_starts(build_space(one), one, 12)) == wanted.count("svc") >= 1
-    # a model without portfolio entries is searched all the same (no starts, no error)
-    rows = autopilot_config(parse_config({**named, "models": [{"kind": "mlp_sklearn"}]}))
-    assert [m.kind for m in rows.models] == ["mlp_sklearn"]
+    # any other model named alone: its own entries, and only those, start the search
+    mlp = autopilot_config(parse_config({**named, "models": [{"kind": "mlp_sklearn"}]}))
+    assert [m.kind for m in mlp.models] == ["mlp_sklearn"]
+    mlp_starts = portfolio_starts(build_space(mlp), mlp, 12)
+    assert (
+        len(mlp_starts) == sum(k == "mlp_sklearn" for k, _ in portfolio("classification", 12)) >= 1
+    )
 
 
 @pytest.fixture(scope="module")
