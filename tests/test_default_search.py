@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from pydantic import Field
 from sklearn.datasets import load_diabetes
+from sklearn.linear_model import Lasso
 
 import automl_core as ac
 from automl_core.autopilot import PortfolioStrategy, autopilot_config, portfolio_point
@@ -22,6 +23,7 @@ from automl_core.autopilot.portfolio import (
     check_portfolio,
     portfolio,
 )
+from automl_core.autopilot.run import portfolio_starts
 from automl_core.config import parse_config
 from automl_core.evaluation.cv import make_folds
 from automl_core.evaluation.objective import PipelineObjective
@@ -60,11 +62,28 @@ def _toy_plugin():
         def portfolio(cls, task, n_features):
             return [PortfolioEntry(0.5, {"alpha": 3.0})]
 
+    class ToyLassoSpec(ac.ModelSpec):
+        """A plugin model with a default range and no portfolio entries (the base's empty
+        list): the autopilot searches it only when the user names it."""
+
+        kind: Literal["toy_lasso"] = "toy_lasso"
+        alpha: ac.Searchable[Annotated[float, Field(gt=0)]] = 1.0
+        tasks = frozenset({"regression"})
+
+        def build(self, task, regularizers, seed, n_jobs=1):
+            from sklearn.linear_model import Lasso
+
+            return Lasso(alpha=self.alpha)
+
+        @classmethod
+        def default_search(cls, task):
+            return cls(alpha=Float(0.01, 100.0, log=True))
+
     class ToyPlugin:
         @staticmethod
         @ac.hookimpl
         def automl_register_models():
-            return [ToyRidgeSpec]
+            return [ToyRidgeSpec, ToyLassoSpec]
 
     return ToyPlugin, ToyRidgeSpec
 
@@ -295,6 +314,34 @@ def test_the_autopilot_runs_the_plugin_models_portfolio_entry_first(toy_plugin):
     assert first["status"] == "ok", first["error"]
     assert first["param.model"] == "toy_ridge"
     assert first["param.toy_ridge.alpha"] == pytest.approx(3.0)
+
+
+def test_the_autopilot_searches_a_named_model_without_portfolio_entries(toy_plugin):
+    """``strategy="auto"`` with a model that has no portfolio entries: no start to run first,
+    so the search runs over its default range from the first trial, and a budget too short
+    for any trial falls back to the space's cheapest point (the middle of the range)."""
+    X, y = _diabetes()
+    assert "toy_lasso" not in autopilot_kinds("regression")  # never searched unless named
+    cfg = autopilot_config(parse_config({"target": "target", "task": "regression",
+                                         "metric": "r2", "models": ["toy_lasso"]}))  # fmt: skip
+    assert [m.kind for m in cfg.models] == ["toy_lasso"]
+    assert portfolio_starts(build_space(cfg), cfg, X.shape[1]) == []
+    data = X.assign(target=y)
+    res = ac.run(data, "target", strategy="auto", models=["toy_lasso"], time_budget_s=60,
+                 trials=3, seed=0, show_progress=False)  # fmt: skip
+    t = res.table
+    assert (t["status"] == "ok").all(), t["error"].tolist()
+    assert len(t) == 3 and t["param.toy_lasso.alpha"].between(0.01, 100.0).all()
+    assert t["param.toy_lasso.alpha"].nunique() == 3
+    best = res.best_pipeline  # the best pipeline, or an ensemble of the best ones
+    members = getattr(best, "members", None) or [best]
+    assert all(isinstance(m.steps[-1][1], Lasso) for m in members)
+    short = ac.run(data, "target", strategy="auto", models=["toy_lasso"], time_budget_s=0.01,
+                   show_progress=False)  # fmt: skip
+    assert short.info["autopilot"]["fallback"] is True
+    assert short.info["fallback"]["model"] is None  # the space holds one model: no model dim
+    fitted = short.best_pipeline.steps[-1][1]
+    assert isinstance(fitted, Lasso) and fitted.alpha == pytest.approx(1.0)  # log-middle
 
 
 def test_a_portfolio_entry_naming_no_searched_field_is_refused():
