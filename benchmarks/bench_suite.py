@@ -180,6 +180,41 @@ def verdict(results: list[dict], problems: list[str]) -> str:
     )
 
 
+def significance(results: list[dict], problems: list[str], alpha: float = 0.05) -> str:
+    """Which problems' gp vs Optuna GPSampler difference the seeds can tell apart.
+
+    A median over 20 seeds moves by 25% or more between two runs that differ at float level
+    (RESULTS.md), so a ratio near 1 says little. Per problem, a two-sided Mann-Whitney U test on
+    the final regrets of the two (independent runs, not paired by seed: each optimiser draws
+    its own random numbers), regrets below ``SOLVED`` x random's median counted as 0; problems
+    both solved on every seed count for neither side.
+    """
+    from scipy.stats import mannwhitneyu
+
+    med = medians(results)
+    regrets: dict[tuple[str, str], list[float]] = {}
+    for r in results:
+        regrets.setdefault((r["problem"], r["method"]), []).append(max(r["regret"], 0.0))
+    better, worse, level = [], [], 0
+    for p in problems:
+        a, b = regrets.get((p, "gp")), regrets.get((p, "optuna-gp"))
+        if not a or not b:
+            continue
+        tol = SOLVED * (med.get((p, "random"), 1.0) or 1.0)  # below it: solved, a tie
+        a, b = [[0.0 if v <= tol else v for v in x] for x in (a, b)]
+        if max(a + b) == 0.0:
+            continue
+        pvalue = mannwhitneyu(a, b, alternative="two-sided").pvalue
+        if pvalue >= alpha:
+            level += 1
+        else:
+            (better if np.median(a) < np.median(b) else worse).append(f"{p} (p={pvalue:.3f})")
+    return (
+        f"Mann-Whitney U, two-sided, p < {alpha}: gp lower on {len(better)} problems, higher on "
+        f"{len(worse)} ({', '.join(worse) or 'none'}); not told apart on {level}."
+    )
+
+
 def reused(spec: str, problems: list[str], seeds: list[int], evals: int, ran: list[str]):
     """Rows of an earlier run (see ``--reuse``: ``FOLDER`` or ``FOLDER:LABEL``); a method run
     here too is renamed ``<method>-<LABEL>`` (LABEL ``before`` by default)."""
@@ -258,6 +293,9 @@ def main(argv: list[str] | None = None) -> None:
     print(cost_table(results, methods))
     print()
     print(verdict(results, problems))
+    if {"gp", "optuna-gp"} <= set(methods):
+        print()
+        print(significance(results, problems))
     for m, why in skipped.items():
         print(f"\nskipped {m}: missing {why}")
 
