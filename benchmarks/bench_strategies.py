@@ -188,10 +188,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--pending-timing", action="store_true", help="only gp's ask time with 32 pending"
     )
+    ap.add_argument(
+        "--observations",
+        default="200",
+        help="with --pending-timing: results told before the pending asks, comma-separated "
+        "(200: issue 18's figure; more shows how an ask grows in a long run)",
+    )
     args = ap.parse_args(argv)
     if args.pending_timing:
         print(f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC")
-        print(pending_timing())
+        for n_obs in (int(n) for n in args.observations.split(",") if n):
+            print(pending_timing(n_obs))
         return
 
     methods = [m for m in args.methods.split(",") if m]

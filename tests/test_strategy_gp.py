@@ -23,6 +23,7 @@ from automl_core.search.strategies._gp_kernel import (
 from automl_core.search.strategies.base import Outcome
 from automl_core.search.strategies.gp import (
     _LAMBDAS,
+    MAX_ROWS,
     GPStrategy,
     _on_plateaus,
     _standardise,
@@ -407,3 +408,36 @@ def test_past_64_results_every_result_refits_and_a_batch_without_results_reuses_
     w = _warp_output(y)
     sqd = sq_diffs(X, X, s.enc.is_cat)
     assert _neg_log_posterior(s._raw, sqd, w)[0] <= _neg_log_posterior(raw, sqd, w)[0] + 1e-9
+
+
+def test_past_max_rows_the_gp_fits_the_best_half_and_a_sample_of_the_rest():
+    # a long run with a scheduler tells hundreds of results; the GP keeps MAX_ROWS of them
+    space = SearchSpace(tuple(Dim(f"x{i}", Float(0.0, 1.0)) for i in range(3)))
+
+    def f(p: dict) -> float:
+        return sum((p[f"x{i}"] - 0.3) ** 2 for i in range(3))
+
+    n = MAX_ROWS + 60
+    s = GPStrategy(space, "min", 0, n_initial=n)  # the Sobol design: no GP fit to get there
+    for i in range(n):
+        p = s.ask(str(i))
+        s.tell(str(i), Outcome(f(p)))
+    X, y = s._training_data()
+    losses = np.array([loss for _, _, loss in s._obs])
+    assert X.shape == (MAX_ROWS, 3) and len(y) == MAX_ROWS
+    best_half = np.sort(losses)[: MAX_ROWS // 2]
+    assert set(best_half) <= set(y)  # every one of the best half, the best result included
+    assert len(set(y)) == MAX_ROWS  # distinct results, no row twice
+    encoded = {tuple(s.enc.encode(p)) for _, p, _ in s._obs}
+    assert {tuple(row) for row in X} <= encoded
+    # the same rows for a batch of asks with no result between (the fit is reused)
+    a = s.ask("a")
+    raw = s._raw.copy()
+    b = s.ask("b")
+    np.testing.assert_array_equal(s._raw, raw)
+    assert np.array_equal(s._training_data()[0], X) and a != b
+    assert all(0.0 <= a[k] <= 1.0 for k in a)
+    # a new result refits on the new count's rows: still MAX_ROWS of them
+    s.tell("a", Outcome(f(a)))
+    s.ask("c")
+    assert s._n_fit == n + 1 and len(s._training_data()[1]) == MAX_ROWS

@@ -69,6 +69,11 @@ MIN_RUNG_POINTS = 2
 #: constant liar (pending trials at the median loss) spread them too but lost more on Branin
 #: (6e-3) by keeping workers off the incumbent.
 PENDING_RADIUS = 0.2
+#: results the GP is fitted on at most. Past it, the best half of them and a seeded random
+#: sample of the rest: an ask costs O(n^2)-O(n^3) in the results, and with a scheduler a run of
+#: a few minutes gives hundreds of them (ASHA stops most trials after a few epochs), while the
+#: ask runs in the driver between one trial's end and the next one's start.
+MAX_ROWS = 256
 #: tied losses in the better half from which the objective counts as piecewise constant
 #: (see :func:`_on_plateaus`): the first repeat of a value
 PLATEAU_TIES = 2
@@ -194,7 +199,7 @@ class GPStrategy(Strategy):
         self._partial: dict[str, Seen] = {}
         self._raw: np.ndarray | None = None  # last fitted hyperparameters (warm start)
         self._rows: list[np.ndarray] = []  # encoded rows of self._obs, in order (not state)
-        self._n_fit = 0  # rows the hyperparameters were last fitted on
+        self._n_fit = 0  # results when the hyperparameters were last fitted
 
     # -- ask / tell ---------------------------------------------------------------------------
 
@@ -295,7 +300,21 @@ class GPStrategy(Strategy):
             rows.append(self.enc.encode(p))
         X = np.array(rows)
         worst = max(v for v in losses if v is not None)
-        return X, np.array([worst if v is None else v for v in losses])
+        y = np.array([worst if v is None else v for v in losses])
+        if len(y) > MAX_ROWS:
+            keep = self._subset(y)
+            X, y = X[keep], y[keep]
+        return X, y
+
+    def _subset(self, y: np.ndarray) -> np.ndarray:
+        """Indices of the ``MAX_ROWS`` results the GP is fitted on: the best half (the region
+        the acquisition exploits keeps every result) and a random sample of the rest (the
+        model away from it), seeded by the strategy's seed and the count, so a batch of asks
+        with no new result in between fits the same rows."""
+        order = np.argsort(y, kind="stable")
+        best, rest = order[: MAX_ROWS // 2], order[MAX_ROWS // 2 :]
+        rng = np.random.default_rng([self.seed % 2**32, len(y)])
+        return np.sort(np.concatenate([best, rng.choice(rest, MAX_ROWS - len(best), False)]))
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> GP:
         """The GP on the warped losses, its hyperparameters refitted at every new result.
@@ -311,10 +330,10 @@ class GPStrategy(Strategy):
         posterior is rebuilt.
         """
         w = _warp_output(y)
-        if self._raw is not None and len(X) <= self._n_fit:
+        if self._raw is not None and len(self._obs) <= self._n_fit:
             return GP(X, w, self.enc.is_cat, self._raw)
         gp = fit_gp(X, w, self.enc.is_cat, warm=self._raw)
-        self._raw, self._n_fit = gp.raw, len(X)
+        self._raw, self._n_fit = gp.raw, len(self._obs)
         return gp
 
     def _propose(self) -> dict[str, Any]:
