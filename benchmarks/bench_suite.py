@@ -183,8 +183,8 @@ def verdict(results: list[dict], problems: list[str]) -> str:
 def significance(results: list[dict], problems: list[str], alpha: float = 0.05) -> str:
     """Which problems' gp vs Optuna GPSampler difference the seeds can tell apart.
 
-    A median over 20 seeds moves by 25% or more between two runs that differ at float level
-    (RESULTS.md), so a ratio near 1 says little. Per problem, a two-sided Mann-Whitney U test on
+    On 10 seeds, a median on the plateau and multimodal problems moved by 25% or more between
+    two runs that differed at float level only (RESULTS.md), so a ratio near 1 says little. Per problem, a two-sided Mann-Whitney U test on
     the final regrets of the two (independent runs, not paired by seed: each optimiser draws
     its own random numbers), regrets below ``SOLVED`` x random's median counted as 0; problems
     both solved on every seed count for neither side.
