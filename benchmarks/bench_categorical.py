@@ -12,8 +12,8 @@ columns, with the same library settings on both sides, so only the encoding diff
   ``cat_features`` (strings; a gap is its own level).
 
 Both sides: numbers keep their gaps (the three libraries take NaN), a date column (or a text
-column of dates) becomes year, month and day of year, 300 rounds at learning rate 0.05, the library's defaults
-otherwise, one thread, the split's seed. Scored on the split's test rows (accuracy, or R2, x100)
+column of dates) becomes year, month and day of year, 300 rounds at learning rate 0.05, the
+library's defaults otherwise, one thread, the split's seed. Scored on the split's test rows (accuracy, or R2, x100)
 of the 75/25 splits 0..K-1 of ``bench_vs_peers.py``; the fit's time beside it.
 
     nice -n 10 .venv/bin/python benchmarks/bench_categorical.py --splits 3
@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from automl_core.data.cleaning.columns import datetime_unit
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_vs_peers import TABLES, _load, split  # noqa: E402
 
@@ -41,7 +43,7 @@ def _features(train: pd.DataFrame, test: pd.DataFrame, target: str):
     """(X_train, X_test, categorical column names): dates as numbers, the rest as given."""
     Xtr, Xte = train.drop(columns=[target]), test.drop(columns=[target])
     for col in list(Xtr.columns):
-        if not pd.api.types.is_numeric_dtype(Xtr[col]) and _is_date_text(Xtr[col]):
+        if datetime_unit(Xtr[col], col) == "string":  # dates as text, as our cleaner reads them
             Xtr[col], Xte[col] = pd.to_datetime(Xtr[col]), pd.to_datetime(Xte[col])
         if pd.api.types.is_datetime64_any_dtype(Xtr[col]):
             for X in (Xtr, Xte):
@@ -51,15 +53,6 @@ def _features(train: pd.DataFrame, test: pd.DataFrame, target: str):
     cats = [c for c in Xtr.columns if not pd.api.types.is_numeric_dtype(Xtr[c])]
     cats += [c for c in Xtr.columns if pd.api.types.is_bool_dtype(Xtr[c]) and c not in cats]
     return Xtr, Xte, cats
-
-
-def _is_date_text(col: pd.Series) -> bool:
-    """Whether every value of a text column reads as a date (as our ``datetime`` cleaner's)."""
-    try:
-        pd.to_datetime(col.dropna(), format="ISO8601")
-    except (ValueError, TypeError):
-        return False
-    return True
 
 
 def _encode(Xtr, Xte, cats: list[str], encoding: str, library: str):

@@ -24,11 +24,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS"))
-
-
 def child(rounds: int = 4, fits: int = 60) -> None:
     import ctypes
     import resource
@@ -37,6 +32,7 @@ def child(rounds: int = 4, fits: int = 60) -> None:
     import numpy as np
 
     sys.path.insert(0, str(HERE))
+    from bench_cleaning import _status_kb
     from bench_vs_peers import split
 
     train, _, target, _ = split("seattle_weather", seed=2)
@@ -66,7 +62,7 @@ def child(rounds: int = 4, fits: int = 60) -> None:
         for t in threads:
             t.join()
         trim(0)
-        after.append(round(_rss_mb()))
+        after.append(round(_status_kb("VmRSS") / 1024))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"RSS after each round, MB: {after}; wall {time.perf_counter() - t0:.1f} s; "

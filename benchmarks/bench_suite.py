@@ -92,20 +92,29 @@ def _fmt(x: float) -> str:
     return f"{x:.2g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.1e}"
 
 
-def medians(results: list[dict]) -> dict[tuple[str, str], float]:
-    """Median final regret per (problem, method)."""
+def regrets(results: list[dict]) -> dict[tuple[str, str], list[float]]:
+    """Final regrets (negative ones as 0) per (problem, method), one per seed."""
     groups: dict[tuple[str, str], list[float]] = {}
     for r in results:
         groups.setdefault((r["problem"], r["method"]), []).append(max(r["regret"], 0.0))
-    return {k: float(np.median(v)) for k, v in groups.items()}
+    return groups
+
+
+def medians(results: list[dict]) -> dict[tuple[str, str], float]:
+    """Median final regret per (problem, method)."""
+    return {k: float(np.median(v)) for k, v in regrets(results).items()}
+
+
+def solved_below(med: dict, problem: str) -> float:
+    """The regret below which ``problem`` counts as solved: ``SOLVED`` x random's median."""
+    return SOLVED * (med.get((problem, "random"), 1.0) or 1.0)
 
 
 def compare(med: dict, problem: str, a: str, b: str) -> float | None:
     """``a``'s median regret over ``b``'s; 1.0 when both solved it (see ``SOLVED``)."""
     if (problem, a) not in med or (problem, b) not in med:
         return None
-    scale = med.get((problem, "random"), 1.0) or 1.0
-    tol = SOLVED * scale
+    tol = solved_below(med, problem)
     ra, rb = med[(problem, a)], med[(problem, b)]
     if ra <= tol and rb <= tol:
         return 1.0
@@ -184,23 +193,21 @@ def significance(results: list[dict], problems: list[str], alpha: float = 0.05) 
     """Which problems' gp vs Optuna GPSampler difference the seeds can tell apart.
 
     On 10 seeds, a median on the plateau and multimodal problems moved by 25% or more between
-    two runs that differed at float level only (RESULTS.md), so a ratio near 1 says little. Per problem, a two-sided Mann-Whitney U test on
-    the final regrets of the two (independent runs, not paired by seed: each optimiser draws
-    its own random numbers), regrets below ``SOLVED`` x random's median counted as 0; problems
-    both solved on every seed count for neither side.
+    two runs that differed at float level only (RESULTS.md), so a ratio near 1 says little.
+    Per problem, a two-sided Mann-Whitney U test on the final regrets of the two (independent
+    runs, not paired by seed: each optimiser draws its own random numbers), regrets below
+    :func:`solved_below` counted as 0; problems both solved on every seed count for neither
+    side.
     """
     from scipy.stats import mannwhitneyu
 
-    med = medians(results)
-    regrets: dict[tuple[str, str], list[float]] = {}
-    for r in results:
-        regrets.setdefault((r["problem"], r["method"]), []).append(max(r["regret"], 0.0))
+    med, by_method = medians(results), regrets(results)
     better, worse, level = [], [], 0
     for p in problems:
-        a, b = regrets.get((p, "gp")), regrets.get((p, "optuna-gp"))
+        a, b = by_method.get((p, "gp")), by_method.get((p, "optuna-gp"))
         if not a or not b:
             continue
-        tol = SOLVED * (med.get((p, "random"), 1.0) or 1.0)  # below it: solved, a tie
+        tol = solved_below(med, p)  # below it: solved, a tie
         a, b = [[0.0 if v <= tol else v for v in x] for x in (a, b)]
         if max(a + b) == 0.0:
             continue
