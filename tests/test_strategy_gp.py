@@ -20,16 +20,16 @@ from automl_core.search.strategies._gp_kernel import (
     matern52,
     sq_diffs,
 )
-from automl_core.search.strategies.base import Outcome
-from automl_core.search.strategies.gp import (
-    _LAMBDAS,
-    MAX_ROWS,
-    GPStrategy,
-    _on_plateaus,
-    _standardise,
-    _warp_output,
-    _yeo_johnson,
+from automl_core.search.strategies._gp_output import (
+    LAMBDAS,
+    on_plateaus,
+    output_choices,
+    standardise,
+    warp_output,
+    yeo_johnson,
 )
+from automl_core.search.strategies.base import Outcome
+from automl_core.search.strategies.gp import MAX_ROWS, GPStrategy
 from automl_core.search.strategies.random_search import RandomStrategy
 from automl_core.testing import check_strategy, conformance_spaces, toy_objective
 
@@ -283,13 +283,13 @@ def test_posterior_from_cached_inverse_matches_a_direct_solve():
 def test_yeo_johnson_matches_scipy():
     from scipy.stats import yeojohnson, yeojohnson_llf
 
-    z = _standardise(np.random.default_rng(3).standard_normal(40) ** 3)
+    z = standardise(np.random.default_rng(3).standard_normal(40) ** 3)
     for lam in (-3.0, -0.5, 0.0, 0.5, 1.0):
-        np.testing.assert_allclose(_yeo_johnson(z, np.array([lam]))[0], yeojohnson(z, lmbda=lam))
-    w = _yeo_johnson(z, _LAMBDAS)
+        np.testing.assert_allclose(yeo_johnson(z, np.array([lam]))[0], yeojohnson(z, lmbda=lam))
+    w = yeo_johnson(z, LAMBDAS)
     mine = -0.5 * len(z) * np.log(w.var(axis=1))
-    mine += (_LAMBDAS - 1) * np.sum(np.sign(z) * np.log1p(np.abs(z)))
-    np.testing.assert_allclose(mine, [yeojohnson_llf(lam, z) for lam in _LAMBDAS])
+    mine += (LAMBDAS - 1) * np.sum(np.sign(z) * np.log1p(np.abs(z)))
+    np.testing.assert_allclose(mine, [yeojohnson_llf(lam, z) for lam in LAMBDAS])
 
 
 def test_output_warp_compresses_a_heavy_tail_and_never_stretches_bad_values():
@@ -297,30 +297,65 @@ def test_output_warp_compresses_a_heavy_tail_and_never_stretches_bad_values():
 
     rng = np.random.default_rng(0)
     heavy = np.exp(rng.normal(size=50) * 3)  # a few losses 1e3-1e5 times the typical one
-    out = _warp_output(heavy)
+    out = warp_output(heavy)
     assert np.array_equal(np.argsort(out), np.argsort(heavy))  # monotone: same ranking
     assert skew(out) < 0.35 * skew(heavy)  # 4.0 -> 1.2 for this draw
     # a plateau of bad values with a few good ones (left-skewed): the MLE lambda would be > 1
     # and squeeze the good ones together; capped at 1 the losses are only standardised
     plateau = np.r_[np.full(40, 10.0) + rng.random(40) * 0.1, rng.random(10) * 5]
-    np.testing.assert_allclose(_warp_output(plateau), _standardise(plateau))
+    np.testing.assert_allclose(warp_output(plateau), standardise(plateau))
     gauss = rng.normal(size=50)
-    assert np.corrcoef(_warp_output(gauss), gauss)[0, 1] > 0.98  # near Gaussian: little change
+    assert np.corrcoef(warp_output(gauss), gauss)[0, 1] > 0.98  # near Gaussian: little change
+
+
+def test_the_log_jacobian_makes_both_outputs_densities_of_the_same_losses():
+    # d warped_i / d plain_i with the transform's constants held fixed, by central differences
+    y = np.exp(np.random.default_rng(4).normal(size=40) * 2)
+    out = output_choices(y)
+    assert out.warped is not None and out.lam < 1
+    lam, z, h = np.array([out.lam]), out.plain, 1e-6
+    u_std = yeo_johnson(z, lam)[0].std()
+    slope = (yeo_johnson(z + h, lam)[0] - yeo_johnson(z - h, lam)[0]) / (2 * h) / u_std
+    np.testing.assert_allclose(np.log(slope).sum(), out.log_jacobian, rtol=1e-6)
+    np.testing.assert_allclose(out.warped, warp_output(y))
+    plateau = np.r_[np.ones(5), np.arange(2.0, 12.0)]  # ties in the better half: no transform
+    flat = output_choices(plateau)
+    assert flat.warped is None and flat.log_jacobian == 0.0
+    np.testing.assert_allclose(flat.plain, standardise(plateau))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_gp_keeps_the_output_transform_where_the_data_favour_it(seed):
+    # a bent cigar's 1e6-to-1 axes need the heavy tail compressed; on a sharp ridge (a cone in
+    # two of its axes) the transform would turn the tip into a funnel: the evidence says which
+    space = SearchSpace(tuple(Dim(f"x{i}", Float(-5.0, 5.0)) for i in range(3)))
+    objectives = {
+        "warped": lambda x: x[0] ** 2 + 1e6 * (x[1] ** 2 + x[2] ** 2),
+        "plain": lambda x: x[0] ** 2 + 100 * math.sqrt(x[1] ** 2 + x[2] ** 2),
+    }
+    for expected, f in objectives.items():
+        s = GPStrategy(space, "min", seed)
+        for i in range(30):
+            p = s.ask(str(i))
+            s.tell(str(i), Outcome(f([p[f"x{j}"] for j in range(3)])))
+        s.ask("next")
+        assert s._output == expected, f
+        assert set(s._warm) == {"plain", "warped"}
 
 
 def test_tied_losses_in_the_better_half_leave_the_output_only_standardised():
     rng = np.random.default_rng(1)
     heavy = np.exp(rng.normal(size=30) * 3)
-    assert not _on_plateaus(heavy)
-    assert not np.allclose(_warp_output(heavy), _standardise(heavy))  # warped
+    assert not on_plateaus(heavy)
+    assert not np.allclose(warp_output(heavy), standardise(heavy))  # warped
     steps = heavy.copy()
     steps[np.argsort(heavy)[:2]] = heavy.min()  # the two best points share a loss: a step
-    assert _on_plateaus(steps)
-    np.testing.assert_allclose(_warp_output(steps), _standardise(steps))
+    assert on_plateaus(steps)
+    np.testing.assert_allclose(warp_output(steps), standardise(steps))
     failed = heavy.copy()
     failed[:5] = heavy.max()  # failed trials are fitted at the worst loss: no plateau
-    assert not _on_plateaus(failed)
-    assert not np.allclose(_warp_output(failed), _standardise(failed))
+    assert not on_plateaus(failed)
+    assert not np.allclose(warp_output(failed), standardise(failed))
     # through the strategy: a 2-d step function (an ellipsoid of rounded coordinates)
     space = SearchSpace((Dim("x", Float(-5.0, 5.0)), Dim("y", Float(-5.0, 5.0))))
     s = GPStrategy(space, "min", 0)
@@ -328,8 +363,8 @@ def test_tied_losses_in_the_better_half_leave_the_output_only_standardised():
         p = s.ask(str(i))
         s.tell(str(i), Outcome(float(np.round(p["x"]) ** 2 + 100 * np.round(p["y"]) ** 2)))
     X, y = s._training_data()
-    assert _on_plateaus(y)
-    np.testing.assert_allclose(s._fit(X, y).y, _standardise(y))
+    assert on_plateaus(y)
+    np.testing.assert_allclose(s._fit(X, y).y, standardise(y))
 
 
 def test_scaled_distances_by_matrix_products_match_per_column_differences():
@@ -375,7 +410,7 @@ def test_a_dim_the_loss_ignores_gets_a_length_scale_longer_than_the_box():
     # does not see it as uncertain at the box's corners and spend evaluations there
     rng = np.random.default_rng(7)
     X = rng.random((40, 2))
-    y = _standardise((X[:, 0] - 0.3) ** 2)  # x1 does not matter
+    y = standardise((X[:, 0] - 0.3) ** 2)  # x1 does not matter
     gp = fit_gp(X, y, np.zeros(2, dtype=bool))
     ls = 1 / np.sqrt(gp.isl)
     assert ls[1] > 3.0 and ls[0] < 2.0, ls
@@ -396,6 +431,8 @@ def test_past_64_results_every_result_refits_and_a_batch_without_results_reuses_
     a = s.ask("a")
     assert s._n_fit == 70
     raw = s._raw.copy()
+    warm = {k: v.copy() for k, v in s._warm.items()}
+    assert set(warm) == {"plain", "warped"}  # both outputs fitted, one chosen (see below)
     s.ask("b")  # a second worker asks before any result is back
     np.testing.assert_array_equal(s._raw, raw)
     s.tell("a", Outcome(f(a)))
@@ -403,11 +440,16 @@ def test_past_64_results_every_result_refits_and_a_batch_without_results_reuses_
     s.ask("c")
     assert time.process_time() - t0 < 1.0  # a few steps, not a fit from scratch (~30 ms)
     assert s._n_fit == 71 and not np.array_equal(s._raw, raw)
-    # the bounded fit still follows the likelihood: its optimum is no worse than the last one's
+    # each bounded fit still follows the likelihood: its optimum is no worse than the last one's
     X, y = s._training_data()
-    w = _warp_output(y)
+    out = output_choices(y)
     sqd = sq_diffs(X, X, s.enc.is_cat)
-    assert _neg_log_posterior(s._raw, sqd, w)[0] <= _neg_log_posterior(raw, sqd, w)[0] + 1e-9
+    for key, w in (("plain", out.plain), ("warped", out.warped)):
+        new, old = (
+            _neg_log_posterior(s._warm[key], sqd, w)[0],
+            _neg_log_posterior(warm[key], sqd, w)[0],
+        )
+        assert new <= old + 1e-9
 
 
 def test_past_max_rows_the_gp_fits_the_best_half_and_a_sample_of_the_rest():

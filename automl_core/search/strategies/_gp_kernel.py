@@ -22,7 +22,7 @@ from scipy.linalg.blas import dtrmm
 from scipy.linalg.lapack import dpotri
 from scipy.optimize import minimize
 
-__all__ = ["GP", "fit_gp", "default_params", "scaled_sqdist"]
+__all__ = ["GP", "fit_gp", "fit_hyperparameters", "default_params", "scaled_sqdist"]
 
 SQRT5 = math.sqrt(5.0)
 #: floor of the noise variance (outputs are standardised). The objectives we tune are often
@@ -182,7 +182,24 @@ def fit_gp(
     is_cat: np.ndarray,
     warm: np.ndarray | None = None,
 ) -> GP:
+    """The GP on standardised ``y`` with hyperparameters fitted by :func:`fit_hyperparameters`."""
+    return GP(X, y, is_cat, fit_hyperparameters(X, y, is_cat, warm)[0])
+
+
+def fit_hyperparameters(
+    X: np.ndarray,
+    y: np.ndarray,
+    is_cat: np.ndarray,
+    warm: np.ndarray | None = None,
+    sqd: np.ndarray | None = None,
+    loose: bool = False,
+) -> tuple[np.ndarray, float]:
     """Fit the hyperparameters to standardised ``y``, from the previous fit when there is one.
+
+    Returns them (raw, as :class:`GP` takes them) and the negative log posterior there (the
+    GP's evidence for ``y``, priors included). ``sqd``: :func:`sq_diffs` of ``X``, where the
+    caller fits several ``y`` on the same rows. ``loose``: a warm-started fit stops after
+    ``LOOSE_MAXITER`` iterations whatever the row count (a fit kept only for comparison).
 
     One L-BFGS-B run from the previous optimum (``warm``) lets the hyperparameters follow the
     data as trials arrive; the default start is used for the first fit and as the fallback.
@@ -190,7 +207,7 @@ def fit_gp(
     but lost on Hartmann6 (median regret 0.067 against 0.004 over 20 seeds): the sharper
     optimum it often finds makes the search exploit a local basin too early.
     """
-    sqd = sq_diffs(X, X, is_cat)
+    sqd = sq_diffs(X, X, is_cat) if sqd is None else sqd
     bounds = _bounds(X.shape[1])
     starts = [default_params(X.shape[1])]
     if warm is not None:
@@ -200,7 +217,7 @@ def fit_gp(
     # iterations at a log-likelihood within 1e-3 of the tight optimum (200 rows, Hartmann6);
     # and the strategy refits at every new result, so LOOSE_MAXITER iterations per fit follow
     # the optimum as it moves (the next fit goes on from where this one stopped).
-    loose = warm is not None and len(X) > LOOSE_FIT_ROWS
+    loose = warm is not None and (loose or len(X) > LOOSE_FIT_ROWS)
     options = {"maxiter": LOOSE_MAXITER, "gtol": 1e-2} if loose else {"maxiter": 200}
     for x0 in starts:
         res = minimize(
@@ -213,8 +230,8 @@ def fit_gp(
             options=options,
         )
         if np.isfinite(res.fun) and res.fun < 1e9:
-            return GP(X, y, is_cat, res.x)
-    return GP(X, y, is_cat, starts[-1])
+            return res.x, float(res.fun)
+    return starts[-1], _neg_log_posterior(starts[-1], sqd, y)[0]
 
 
 class GP:

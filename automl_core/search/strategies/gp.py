@@ -6,11 +6,11 @@ Each suggestion after the initial design:
    space, choices as indices compared by Hamming distance, inactive dims imputed to a constant);
    failed and NaN trials count as the worst loss seen, so the search learns to avoid them
    without one outlier stretching the standardised scale;
-2. standardise the losses, compress a heavy tail of bad values (a Yeo-Johnson transform, see
-   :func:`_warp_output`; not once tied losses show plateaus, see :func:`_on_plateaus`), and
-   fit a Matern 5/2 ARD GP by maximising
-   the marginal likelihood (with priors), warm-started from the previous fit (see
-   :mod:`._gp_kernel`); past 64 rows each new result moves the hyperparameters a few
+2. fit a Matern 5/2 ARD GP by maximising the marginal likelihood (with priors), warm-started
+   from the previous fit (see :mod:`._gp_kernel`), to the standardised losses and to the
+   losses with a heavy tail of bad values compressed (a Yeo-Johnson transform, see
+   :mod:`._gp_output`; not once tied losses show plateaus), and keep the one the data favour
+   (:meth:`GPStrategy._fit`); past 64 rows each new result moves the hyperparameters a few
    optimiser steps only (``LOOSE_MAXITER``); past ``MAX_ROWS`` results it is fitted on the
    best half of them and a seeded sample of the rest (an ask's cost stops growing);
 3. *kriging believer* for pending trials: each one is added to the GP with its posterior mean as
@@ -51,7 +51,8 @@ from threadpoolctl import ThreadpoolController
 from ..space import SearchSpace
 from ._acquisition import acq_values, maximize_log_ei
 from ._gp_encoding import Encoder
-from ._gp_kernel import GP, fit_gp, scaled_sqdist
+from ._gp_kernel import GP, fit_hyperparameters, scaled_sqdist, sq_diffs
+from ._gp_output import output_choices
 from .base import Outcome, Strategy
 from .fidelity import FULL, Seen, choose_level, losses_at, seen
 from .random_search import sample_point
@@ -78,9 +79,11 @@ PENDING_RADIUS = 0.2
 #: benchmarks/bench_early_stopping.py's table case gp then ran 19-27% more trials in 120 s and
 #: its best score was the same or higher on each of 5 seeds (RESULTS.md, issue 18).
 MAX_ROWS = 256
-#: tied losses in the better half from which the objective counts as piecewise constant
-#: (see :func:`_on_plateaus`): the first repeat of a value
-PLATEAU_TIES = 2
+#: results from which the GP's evidence chooses between the plain and the transformed losses
+#: (see ``GPStrategy._fit``); below it the transform is used wherever it applies. With a
+#: dozen results the evidence is itself noisy: choosing from the first fits sent one Branin
+#: search of three (seed 1) to a corner, regret 1.5 after 30 trials against 1e-3.
+CHOOSE_OUTPUT_ROWS = 20
 
 
 def _one_blas_thread():
@@ -100,76 +103,6 @@ def _near(gp: GP, rows: np.ndarray, pending: np.ndarray) -> np.ndarray:
     if not len(pending):
         return np.zeros(len(rows), dtype=bool)
     return scaled_sqdist(rows, pending, gp.isl, gp.is_cat).min(axis=1) < PENDING_RADIUS**2
-
-
-def _standardise(y: np.ndarray) -> np.ndarray:
-    std = y.std()
-    return (y - y.mean()) / (std if std > 0 else 1.0)
-
-
-def _yeo_johnson(z: np.ndarray, lam: np.ndarray) -> np.ndarray:
-    """The Yeo-Johnson transform of ``z`` for each ``lam`` <= 1 (rows: lambdas)."""
-    lam = lam[:, None]
-    pos = np.log1p(np.maximum(z, 0.0))[None, :]  # log(1 + z) where z >= 0
-    neg = np.log1p(np.maximum(-z, 0.0))[None, :]  # log(1 - z) where z < 0
-    safe = np.where(lam == 0, 1.0, lam)
-    up = np.where(lam == 0, pos, np.expm1(lam * pos) / safe)
-    down = -np.expm1((2.0 - lam) * neg) / (2.0 - lam)
-    return np.where(z[None, :] >= 0, up, down)
-
-
-def _warp_output(y: np.ndarray) -> np.ndarray:
-    """Standardised losses, Yeo-Johnson transformed with lambda <= 1, standardised again.
-
-    Objectives with a heavy tail of bad values (ill-conditioned valleys, a bent cigar's
-    1e6-to-1 axes, penalties) leave a standardised GP with one or two huge values and the good
-    region flattened to a constant. The power transform whose lambda maximises the Gaussian
-    likelihood of the transformed losses (Yeo and Johnson, 2000; as HEBO does) compresses that
-    tail; capped at 1 it never stretches the bad values (a plateau of bad values, as on
-    Gallagher's peaks, made the MLE lambda 1.5-2.5, which flattened the good region instead:
-    median regret 45.6 vs 9.7 on the tuning seeds). Lambda comes from a grid of 29 values in
-    [-6, 1] (0.25 apart): one vectorised pass, where scipy's optimiser cost 6 ms per
-    suggestion. On the tuning seeds (100-102; the 24 BBOB and 3 mixed problems of
-    benchmarks/bench_suite.py, 50 evaluations) it lowered gp's final regret by a geometric
-    mean factor of 1.5 over the 27 problems (separable ellipsoid 1490 -> 97, Rosenbrock
-    1600 -> 308, bent cigar 1.7e5 -> 1300, sphere-8d 0.053 -> 0.0015); it lost on the step
-    ellipsoid's plateaus (0.03 -> 0.9), Bueche-Rastrigin (1.7 -> 6.2) and discus (112 -> 232);
-    on plateaus (ties, see :func:`_on_plateaus`) the losses are only standardised.
-    """
-    z = _standardise(y)
-    if len(z) < 3 or not z.std() > 0 or _on_plateaus(y):
-        return z
-    lams = _LAMBDAS
-    w = _yeo_johnson(z, lams)
-    # profile log-likelihood of each lambda (scipy.stats.yeojohnson_llf, vectorised)
-    llf = -0.5 * len(z) * np.log(w.var(axis=1)) + (lams - 1) * np.sum(
-        np.sign(z) * np.log1p(np.abs(z))
-    )
-    return _standardise(w[int(np.nanargmax(llf))])
-
-
-_LAMBDAS = np.linspace(-6.0, 1.0, 29)
-
-
-def _on_plateaus(y: np.ndarray) -> bool:
-    """Whether ``PLATEAU_TIES`` losses of the better half equal another loss exactly.
-
-    Distinct points with the same loss mean a piecewise-constant objective (steps, rounded
-    scores): there the power transform stretches the small steps near the best into cliffs the
-    GP can only fit with short length scales, and :func:`_warp_output` leaves the losses
-    standardised only (as Optuna's GP does throughout). Ties at the worst loss do not count
-    (failed trials are fitted there, and a plateau of bad values is what the transform is for).
-    Of the 28 problems of benchmarks/bench_suite.py three have such ties: the step ellipsoid
-    (from its 16th-45th evaluation on), svc-digits (accuracy counts samples; from the 4th-23rd)
-    and the linear slope (at the optimum, once found). The other 25 ran bit for bit as before.
-    Median regret, tuning seeds 100-109: step ellipsoid 0.56 -> 0.12, svc-digits 0.0089 ->
-    0.0089; reported seeds 0-19: step ellipsoid 0.42 -> 0.20, svc-digits 0.0083 -> 0.0086 (the
-    regrets are multiples of one sample: 10 of 20 seeds at 0.0089 against 9, one at 0.0072
-    against two; mean 0.00835 -> 0.00843).
-    """
-    low = y[(y <= np.median(y)) & (y < y.max())]
-    _, counts = np.unique(low, return_counts=True)
-    return int(counts[counts > 1].sum()) >= PLATEAU_TIES
 
 
 class GPStrategy(Strategy):
@@ -201,7 +134,10 @@ class GPStrategy(Strategy):
         self._pending: dict[str, dict[str, Any]] = {}
         # trials that reported epochs (see _targets); empty without a scheduler or epochs
         self._partial: dict[str, Seen] = {}
-        self._raw: np.ndarray | None = None  # last fitted hyperparameters (warm start)
+        self._raw: np.ndarray | None = None  # hyperparameters of the GP last chosen
+        # each output's last fitted hyperparameters (warm starts): "plain", "warped"
+        self._warm: dict[str, np.ndarray] = {}
+        self._output = "warped"  # which output the last fit chose (see _fit)
         self._rows: list[np.ndarray] = []  # encoded rows of self._obs, in order (not state)
         self._n_fit = 0  # results when the hyperparameters were last fitted
 
@@ -238,6 +174,8 @@ class GPStrategy(Strategy):
             "pending": {t: dict(p) for t, p in self._pending.items()},
             "partial": {t: (r.reached, r.losses) for t, r in self._partial.items()},
             "raw": None if self._raw is None else self._raw.copy(),
+            "warm": {k: v.copy() for k, v in self._warm.items()},
+            "output": self._output,
             "n_fit": self._n_fit,
         }
 
@@ -250,6 +188,8 @@ class GPStrategy(Strategy):
         self._partial = {t: Seen(*r) for t, r in state.get("partial", {}).items()}
         self._raw = None if state["raw"] is None else np.array(state["raw"], dtype=float)
         self._n_fit = state.get("n_fit", 0)
+        self._warm = {k: np.array(v, dtype=float) for k, v in state.get("warm", {}).items()}
+        self._output = state.get("output", "warped")
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -321,24 +261,55 @@ class GPStrategy(Strategy):
         return np.sort(np.concatenate([best, rng.choice(rest, MAX_ROWS - len(best), False)]))
 
     def _fit(self, X: np.ndarray, y: np.ndarray) -> GP:
-        """The GP on the warped losses, its hyperparameters refitted at every new result.
+        """The GP on the losses as given or power-transformed, whichever the data favour.
+
+        From ``CHOOSE_OUTPUT_ROWS`` results on, both are fitted (each warm-started from its own
+        last optimum; the one not chosen last time loosely, ``LOOSE_MAXITER`` iterations, as a
+        challenger only) and the higher log posterior wins, the transform's log Jacobian added
+        to its side so that both are densities of the same losses (a warped GP's likelihood,
+        Snelson et al., 2004). Why: the transform compresses a heavy tail of bad values, which
+        valleys need, but on a cone (BBOB's sharp ridge) it turns the tip into a funnel; the
+        GP's own evidence keeps it where it fits better. benchmarks/bench_suite.py, 50
+        evaluations, median regret: tuning seeds 100-139, sharp ridge 54.9 -> 48.5 (Optuna's
+        GP 47.3), geometric-mean factor 1.00 over 25 problems; reported seeds 0-19 (RESULTS.md),
+        sharp ridge 57 -> 41 and step ellipsoid 0.20 -> 0.18 (Optuna's GP 39 and 0.12).
 
         Each fit starts from the last optimum. Past ``LOOSE_FIT_ROWS`` rows it stops after
-        ``LOOSE_MAXITER`` iterations (see :func:`fit_gp`): the hyperparameters follow the data
-        a few steps per result, and no ask pays for a full refit (with 32 trials pending at 200
-        results, refitting every few results to convergence made those asks 60-110 ms CPU
-        against 30 for the others). The final regrets at 150 evaluations were the same with 2
+        ``LOOSE_MAXITER`` iterations (see :func:`fit_hyperparameters`): the hyperparameters
+        follow the data a few steps per result, and no ask pays for a full refit (with 32
+        trials pending at 200 results, refitting every few results to convergence made those
+        asks 60-110 ms CPU against 30 for the others). The final regrets at 150 evaluations were the same with 2
         or 3 iterations per result as with full refits every few (8 seeds: Hartmann6 4.6e-6,
         4.8e-6, 4.8e-6; Levy-4 2.4e-4, 1.1e-4, 1.5e-4; Gallagher-101 2.96, 2.95, 2.96). A batch
-        of asks with no new result in between reuses the last hyperparameters: only the
-        posterior is rebuilt.
+        of asks with no new result in between reuses the last choice and its hyperparameters:
+        only the posterior is rebuilt.
         """
-        w = _warp_output(y)
+        out = output_choices(y)
+        if out.warped is None:
+            outputs = {"plain": out.plain}
+        elif len(y) < CHOOSE_OUTPUT_ROWS:
+            outputs = {"warped": out.warped}
+        else:
+            outputs = {"plain": out.plain, "warped": out.warped}
         if self._raw is not None and len(self._obs) <= self._n_fit:
-            return GP(X, w, self.enc.is_cat, self._raw)
-        gp = fit_gp(X, w, self.enc.is_cat, warm=self._raw)
-        self._raw, self._n_fit = gp.raw, len(self._obs)
-        return gp
+            return GP(X, outputs.get(self._output, out.plain), self.enc.is_cat, self._raw)
+        # a lone fit starts from the last chosen optimum, as before the choice existed (the
+        # same fits, bit for bit, below CHOOSE_OUTPUT_ROWS); two follow their own optima
+        warm = self._warm if len(outputs) == 2 else {}
+        sqd = sq_diffs(X, X, self.enc.is_cat)
+        fits = {  # the output not chosen last time is fitted loosely: a challenger only
+            k: fit_hyperparameters(
+                X, w, self.enc.is_cat, warm.get(k, self._raw), sqd, loose=k != self._output
+            )
+            for k, w in outputs.items()
+        }
+        self._warm.update({k: raw for k, (raw, _) in fits.items()})
+        log_evidence = {k: -nlp for k, (_, nlp) in fits.items()}
+        if "warped" in log_evidence:
+            log_evidence["warped"] += out.log_jacobian
+        self._output = max(log_evidence, key=log_evidence.get)
+        self._raw, self._n_fit = fits[self._output][0], len(self._obs)
+        return GP(X, outputs[self._output], self.enc.is_cat, self._raw)
 
     def _propose(self) -> dict[str, Any]:
         enc = self.enc
