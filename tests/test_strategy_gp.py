@@ -15,6 +15,7 @@ from automl_core.search.space import Choice, Dim, Float, Int, SearchSpace
 from automl_core.search.strategies._acquisition import log_ei, log_h
 from automl_core.search.strategies._gp_kernel import (
     GP,
+    LOOSE_FIT_ROWS,
     _neg_log_posterior,
     fit_gp,
     matern52,
@@ -29,7 +30,7 @@ from automl_core.search.strategies._gp_output import (
     yeo_johnson,
 )
 from automl_core.search.strategies.base import Outcome
-from automl_core.search.strategies.gp import MAX_ROWS, GPStrategy
+from automl_core.search.strategies.gp import CHALLENGE_EVERY, MAX_ROWS, GPStrategy
 from automl_core.search.strategies.random_search import RandomStrategy
 from automl_core.testing import check_strategy, conformance_spaces, toy_objective
 
@@ -431,25 +432,39 @@ def test_past_64_results_every_result_refits_and_a_batch_without_results_reuses_
     a = s.ask("a")
     assert s._n_fit == 70
     raw = s._raw.copy()
-    warm = {k: v.copy() for k, v in s._warm.items()}
-    assert set(warm) == {"plain", "warped"}  # both outputs fitted, one chosen (see below)
+    output = s._output  # past LOOSE_FIT_ROWS the other output is fitted every few results
     s.ask("b")  # a second worker asks before any result is back
     np.testing.assert_array_equal(s._raw, raw)
     s.tell("a", Outcome(f(a)))
     t0 = time.process_time()
     s.ask("c")
     assert time.process_time() - t0 < 1.0  # a few steps, not a fit from scratch (~30 ms)
-    assert s._n_fit == 71 and not np.array_equal(s._raw, raw)
-    # each bounded fit still follows the likelihood: its optimum is no worse than the last one's
+    assert s._n_fit == 71 and not np.array_equal(s._raw, raw) and s._output == output
+    # the bounded fit still follows the likelihood: its optimum is no worse than the last one's
     X, y = s._training_data()
-    out = output_choices(y)
+    w = getattr(output_choices(y), output)
     sqd = sq_diffs(X, X, s.enc.is_cat)
-    for key, w in (("plain", out.plain), ("warped", out.warped)):
-        new, old = (
-            _neg_log_posterior(s._warm[key], sqd, w)[0],
-            _neg_log_posterior(warm[key], sqd, w)[0],
-        )
-        assert new <= old + 1e-9
+    assert _neg_log_posterior(s._raw, sqd, w)[0] <= _neg_log_posterior(raw, sqd, w)[0] + 1e-9
+
+
+def test_past_loose_fit_rows_the_output_not_chosen_is_fitted_every_few_results():
+    space = SearchSpace(tuple(Dim(f"x{i}", Float(0.0, 1.0)) for i in range(3)))
+
+    def f(p: dict) -> float:
+        return sum((p[f"x{i}"] - 0.3) ** 2 * 10 ** (2 * i) for i in range(3))
+
+    s = GPStrategy(space, "min", 0, n_initial=LOOSE_FIT_ROWS + 2)  # 66 results, no GP yet
+    fitted: list[set] = []
+    for i in range(LOOSE_FIT_ROWS + 2 + 2 * CHALLENGE_EVERY):
+        before = {k: v.copy() for k, v in s._warm.items()}
+        p = s.ask(str(i))
+        if len(s._obs) >= LOOSE_FIT_ROWS + 2:
+            fitted.append({k for k in s._warm if not np.array_equal(s._warm[k], before.get(k))})
+        s.tell(str(i), Outcome(f(p)))
+    counts = range(LOOSE_FIT_ROWS + 2, LOOSE_FIT_ROWS + 2 + 2 * CHALLENGE_EVERY)
+    both = [n for n, keys in zip(counts, fitted) if keys == {"plain", "warped"}]
+    assert both == [n for n in counts if n % CHALLENGE_EVERY == 0]  # 72 and 80
+    assert all(len(keys) == 1 for n, keys in zip(counts, fitted) if n not in both)
 
 
 def test_past_max_rows_the_gp_fits_the_best_half_and_a_sample_of_the_rest():
