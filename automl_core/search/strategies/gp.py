@@ -85,9 +85,9 @@ MAX_ROWS = 256
 #: search of three (seed 1) to a corner, regret 1.5 after 30 trials against 1e-3.
 CHOOSE_OUTPUT_ROWS = 20
 #: past ``LOOSE_FIT_ROWS`` rows, the output not chosen is fitted at every this many results
-#: only. Fitting both at every result made the ask with 32 pending at 200 results 36-41 ms
-#: CPU (31 with one), and on benchmarks/bench_early_stopping.py's table case (120 s, ASHA,
-#: 400-500 results) gp ran a median 434 trials where it had run 495.
+#: only. Fitting both at every result made the ask with 32 pending at 200 results 36-39 ms
+#: CPU (median; 29-31 with one fit, 30-32 with this cadence; RESULTS.md, issue 18), and with
+#: a scheduler the ask runs in the driver between one trial's end and the next one's start.
 CHALLENGE_EVERY = 8
 
 
@@ -321,8 +321,8 @@ class GPStrategy(Strategy):
     def _challenge_later(self, n_rows: int) -> bool:
         """Whether this fit leaves the output not chosen unfitted: past ``LOOSE_FIT_ROWS``
         rows it is challenged at every ``CHALLENGE_EVERY``-th result only (the choice has
-        settled by then, and a second fit at every result cost a run with a scheduler 12% of
-        its trials; see ``CHALLENGE_EVERY``)."""
+        settled by then, and a second fit at every result costs every ask; see
+        ``CHALLENGE_EVERY``)."""
         return n_rows > LOOSE_FIT_ROWS and len(self._obs) % CHALLENGE_EVERY != 0
 
     def _propose(self) -> dict[str, Any]:
