@@ -300,13 +300,15 @@ class GPStrategy(Strategy):
             outputs = {"plain": out.plain, "warped": out.warped}
         if self._raw is not None and len(self._obs) <= self._n_fit:
             return GP(X, outputs.get(self._output, out.plain), self.enc.is_cat, self._raw)
-        # a lone fit starts from the last chosen optimum, as before the choice existed (the
-        # same fits, bit for bit, below CHOOSE_OUTPUT_ROWS); two follow their own optima
-        warm = self._warm if len(outputs) == 2 else {}
+        # a lone fit starts from the last chosen optimum and runs as before the choice existed
+        # (the same fits, bit for bit, below CHOOSE_OUTPUT_ROWS, plateaus or not); of two,
+        # each follows its own optimum and the one not chosen last time is fitted loosely
+        challenge = len(outputs) == 2
+        warm = self._warm if challenge else {}
         sqd = sq_diffs(X, X, self.enc.is_cat)
-        fits = {  # the output not chosen last time is fitted loosely: a challenger only
+        fits = {
             k: fit_hyperparameters(
-                X, w, self.enc.is_cat, warm.get(k, self._raw), sqd, loose=k != self._output
+                X, w, self.enc.is_cat, warm.get(k, self._raw), sqd, challenge and k != self._output
             )
             for k, w in outputs.items()
         }
