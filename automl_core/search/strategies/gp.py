@@ -276,8 +276,8 @@ class GPStrategy(Strategy):
         valleys need, but on a cone (BBOB's sharp ridge) it turns the tip into a funnel; the
         GP's own evidence keeps it where it fits better. benchmarks/bench_suite.py, 50
         evaluations, median regret: tuning seeds 100-139, sharp ridge 54.9 -> 48.5 (Optuna's
-        GP 47.3), geometric-mean factor 1.00 over 25 problems; reported seeds 0-19 (RESULTS.md),
-        sharp ridge 57 -> 41 and step ellipsoid 0.20 -> 0.18 (Optuna's GP 39 and 0.12).
+        GP 47.3), geometric-mean factor 1.01 over 25 problems (10 better, 6 worse); reported
+        seeds 0-19 (RESULTS.md), sharp ridge 57 -> 41 (Optuna's GP 39; lower on 17 seeds of 20).
 
         Each fit starts from the last optimum. Past ``LOOSE_FIT_ROWS`` rows it stops after
         ``LOOSE_MAXITER`` iterations (see :func:`fit_hyperparameters`): the hyperparameters
