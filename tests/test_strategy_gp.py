@@ -18,6 +18,7 @@ from automl_core.search.strategies._gp_kernel import (
     LOOSE_FIT_ROWS,
     _neg_log_posterior,
     fit_gp,
+    fit_hyperparameters,
     matern52,
     sq_diffs,
 )
@@ -30,7 +31,12 @@ from automl_core.search.strategies._gp_output import (
     yeo_johnson,
 )
 from automl_core.search.strategies.base import Outcome
-from automl_core.search.strategies.gp import CHALLENGE_EVERY, MAX_ROWS, GPStrategy
+from automl_core.search.strategies.gp import (
+    CHALLENGE_EVERY,
+    CHOOSE_OUTPUT_ROWS,
+    MAX_ROWS,
+    GPStrategy,
+)
 from automl_core.search.strategies.random_search import RandomStrategy
 from automl_core.testing import check_strategy, conformance_spaces, toy_objective
 
@@ -498,3 +504,21 @@ def test_past_max_rows_the_gp_fits_the_best_half_and_a_sample_of_the_rest():
     s.tell("a", Outcome(f(a)))
     s.ask("c")
     assert s._n_fit == n + 1 and len(s._training_data()[1]) == MAX_ROWS
+
+
+def test_below_choose_output_rows_a_lone_fit_runs_to_convergence_whatever_was_chosen():
+    # after a plateau the last choice reads "plain"; the transformed losses' next lone fit
+    # must still be the full fit the code made before the choice existed, not a loose one
+    space = SearchSpace(tuple(Dim(f"x{i}", Float(0.0, 1.0)) for i in range(2)))
+    s = GPStrategy(space, "min", 0, n_initial=15)
+    for i in range(15):
+        p = s.ask(str(i))
+        s.tell(str(i), Outcome(math.exp(8 * (p["x0"] - 0.3) ** 2 + 8 * p["x1"] ** 2)))
+    X, y = s._training_data()
+    assert len(y) < CHOOSE_OUTPUT_ROWS
+    warm = fit_hyperparameters(X, standardise(y), s.enc.is_cat)[0]
+    s._output, s._raw = "plain", warm.copy()
+    s._fit(X, y)
+    full = fit_hyperparameters(X, warp_output(y), s.enc.is_cat, warm)[0]
+    np.testing.assert_array_equal(s._raw, full)
+    assert s._output == "warped"
