@@ -517,7 +517,7 @@ def test_below_choose_output_rows_a_lone_fit_runs_to_convergence_whatever_was_ch
     X, y = s._training_data()
     assert len(y) < CHOOSE_OUTPUT_ROWS
     warm = fit_hyperparameters(X, standardise(y), s.enc.is_cat)[0]
-    s._output, s._raw = "plain", warm.copy()
+    s._output, s._warm = "plain", {"plain": warm.copy()}
     s._fit(X, y)
     full = fit_hyperparameters(X, warp_output(y), s.enc.is_cat, warm)[0]
     np.testing.assert_array_equal(s._raw, full)

@@ -44,9 +44,10 @@ MIN_NOISE = 1e-8
 _LOG_ISL_BOUNDS = (-2 * math.log(100.0), math.log(1e4))
 _LOG_SCALE_BOUNDS = (math.log(1e-2), math.log(20.0))
 _LOG_NOISE_BOUNDS = (math.log(1e-10), 0.0)
-#: rows above which a warm-started fit stops at a looser gradient tolerance (see fit_gp)
+#: rows above which a warm-started fit stops at a looser gradient tolerance (see
+#: fit_hyperparameters)
 LOOSE_FIT_ROWS = 64
-#: iterations of such a warm-started fit at most (see fit_gp)
+#: iterations of such a warm-started fit at most (see fit_hyperparameters)
 LOOSE_MAXITER = 2
 
 

@@ -139,7 +139,6 @@ class GPStrategy(Strategy):
         self._pending: dict[str, dict[str, Any]] = {}
         # trials that reported epochs (see _targets); empty without a scheduler or epochs
         self._partial: dict[str, Seen] = {}
-        self._raw: np.ndarray | None = None  # hyperparameters of the GP last chosen
         # each output's last fitted hyperparameters (warm starts): "plain", "warped"
         self._warm: dict[str, np.ndarray] = {}
         self._output = "warped"  # which output the last fit chose (see _fit)
@@ -178,7 +177,6 @@ class GPStrategy(Strategy):
             "obs": [(t, dict(p), loss) for t, p, loss in self._obs],
             "pending": {t: dict(p) for t, p in self._pending.items()},
             "partial": {t: (r.reached, r.losses) for t, r in self._partial.items()},
-            "raw": None if self._raw is None else self._raw.copy(),
             "warm": {k: v.copy() for k, v in self._warm.items()},
             "output": self._output,
             "n_fit": self._n_fit,
@@ -191,12 +189,19 @@ class GPStrategy(Strategy):
         self._rows = []
         self._pending = {t: dict(p) for t, p in state["pending"].items()}
         self._partial = {t: Seen(*r) for t, r in state.get("partial", {}).items()}
-        self._raw = None if state["raw"] is None else np.array(state["raw"], dtype=float)
         self._n_fit = state.get("n_fit", 0)
-        self._warm = {k: np.array(v, dtype=float) for k, v in state.get("warm", {}).items()}
         self._output = state.get("output", "warped")
+        warm = state.get("warm")
+        if warm is None:  # a state saved before the output choice: one fit, "raw"
+            warm = {} if state.get("raw") is None else {self._output: state["raw"]}
+        self._warm = {k: np.array(v, dtype=float) for k, v in warm.items()}
 
     # -- internals ---------------------------------------------------------------------------
+
+    @property
+    def _raw(self) -> np.ndarray | None:
+        """Hyperparameters of the GP last chosen (None before the first fit)."""
+        return self._warm.get(self._output)
 
     def _key(self, point: dict[str, Any]) -> tuple:
         return tuple((name, point.get(name)) for name in self.space.names)
@@ -283,10 +288,10 @@ class GPStrategy(Strategy):
         ``LOOSE_MAXITER`` iterations (see :func:`fit_hyperparameters`): the hyperparameters
         follow the data a few steps per result, and no ask pays for a full refit (with 32
         trials pending at 200 results, refitting every few results to convergence made those
-        asks 60-110 ms CPU against 30 for the others). The final regrets at 150 evaluations were the same with 2
-        or 3 iterations per result as with full refits every few (8 seeds: Hartmann6 4.6e-6,
-        4.8e-6, 4.8e-6; Levy-4 2.4e-4, 1.1e-4, 1.5e-4; Gallagher-101 2.96, 2.95, 2.96). A batch
-        of asks with no new result in between reuses the last choice and its hyperparameters:
+        asks 60-110 ms CPU against 30 for the others). The final regrets at 150 evaluations
+        were the same with 2 or 3 iterations per result as with full refits every few (8
+        seeds: Hartmann6 4.6e-6, 4.8e-6, 4.8e-6; Levy-4 2.4e-4, 1.1e-4, 1.5e-4; Gallagher-101
+        2.96, 2.95, 2.96). A batch of asks with no new result in between reuses the last choice and its hyperparameters:
         only the posterior is rebuilt.
         """
         out = output_choices(y)
@@ -317,7 +322,7 @@ class GPStrategy(Strategy):
         if "warped" in log_evidence:
             log_evidence["warped"] += out.log_jacobian
         self._output = max(log_evidence, key=log_evidence.get)
-        self._raw, self._n_fit = fits[self._output][0], len(self._obs)
+        self._n_fit = len(self._obs)
         return GP(X, outputs[self._output], self.enc.is_cat, self._raw)
 
     def _challenge_later(self, n_rows: int) -> bool:
