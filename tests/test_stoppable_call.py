@@ -1,11 +1,19 @@
 """A long library call that can stop itself is asked to stop at a trial's limit, not interrupted
-(:func:`automl_core.trials.limits.stoppable_call`, used by the boosting plugin for CatBoost)."""
+(:func:`automl_core.trials.limits.stoppable_call`, used by the boosting plugin for every fit and
+prediction, and by the core around building a trial's pipeline, where plugins import their
+libraries)."""
 
 from __future__ import annotations
 
 import threading
 import time
+from typing import Literal
 
+from sklearn.dummy import DummyClassifier
+
+from automl_core.evaluation.pipeline import build_pipeline
+from automl_core.search.config_space import Resolved
+from automl_core.specs import ModelSpec
 from automl_core.trials.limits import TrialTimeout, stoppable_call
 from automl_core.trials.worker import TrialContext, run_objective
 
@@ -72,3 +80,52 @@ def test_a_trial_that_finishes_inside_its_limit_is_untouched():
         exit_when_stuck=False,
     )  # fmt: skip
     assert (status, score) == ("ok", 1.0) and not seen["asked"]
+
+
+class _SlowImportModelSpec(ModelSpec):
+    """A plugin's model whose ``build()`` imports its library: 0.5 s of Python (as a large
+    package's import is), which records whether it ran to its end."""
+
+    kind: Literal["slow_import"] = "slow_import"
+    tasks = ("classification",)
+
+    def build(self, task, regularizers=(), seed=0, n_jobs=1):
+        BUILDS.append("started")
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 0.5:
+            time.sleep(0.01)
+        BUILDS.append("imported")
+        return DummyClassifier()
+
+
+BUILDS: list[str] = []
+
+
+def test_a_time_limit_waits_for_the_pipeline_build_where_plugins_import_their_libraries():
+    """An exception landing inside a first import leaves a compiled module half-initialised for
+    the rest of the process (``KeyError: '__reduce_cython__'`` on every later import): the
+    limit passes during ``build()``, which still runs to its end, and the trial then reads
+    "timeout" at once."""
+    BUILDS.clear()
+    resolved = Resolved([], _SlowImportModelSpec(), [], "slow_import")
+    seen: dict = {}
+
+    def objective(params, ctx):
+        seen["pipeline"] = build_pipeline(resolved, "classification", seed=0)
+        return {"score": 1.0}  # not reached: the limit passed during the build
+
+    t0 = time.monotonic()
+    _, _, status, error = run_objective(
+        objective, {}, TrialContext(0, 0, 1, 0.0), timeout_s=0.1, exit_when_stuck=False
+    )
+    assert status == "timeout" and "time limit of 0.1 s" in error, error
+    assert BUILDS == ["started", "imported"]  # the build was not cut short
+    assert "pipeline" not in seen and 0.5 <= time.monotonic() - t0 < 1.5
+
+
+def test_outside_a_trial_the_pipeline_build_is_untouched():
+    BUILDS.clear()
+    pipe = build_pipeline(
+        Resolved([], _SlowImportModelSpec(), [], "slow_import"), "classification", 0
+    )
+    assert BUILDS == ["started", "imported"] and isinstance(pipe.steps[-1][1], DummyClassifier)

@@ -22,6 +22,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import has_fit_parameter
 
+from ..trials.limits import stoppable_call
+
 __all__ = ["AutoPipeline", "build_pipeline"]
 
 
@@ -133,7 +135,19 @@ class AutoPipeline(Pipeline):
 
 
 def build_pipeline(resolved, task: str, seed: int, n_jobs: int = 1) -> AutoPipeline:
-    """cleaners (pipeline stage) -> numeric guard -> model, from a :class:`Resolved`."""
+    """cleaners (pipeline stage) -> numeric guard -> model, from a :class:`Resolved`.
+
+    Inside a trial the build runs in :func:`~automl_core.trials.limits.stoppable_call`: a
+    plugin imports its library in ``build()``, and a time limit's exception landing inside a
+    first import leaves a compiled module half-initialised for the rest of the process (every
+    later import of it fails: ``KeyError: '__reduce_cython__'``, seen with scikit-learn's
+    metrics under LightGBM's import). The limit waits for the build instead.
+    """
+    with stoppable_call():
+        return _build(resolved, task, seed, n_jobs)
+
+
+def _build(resolved, task: str, seed: int, n_jobs: int) -> AutoPipeline:
     from ..data.cleaning import NumericGuard
 
     steps = []

@@ -12,7 +12,9 @@ not end the process: the trial's thread is left to return by itself and the exec
 A ``stop_check`` (polled every ``poll_s``) ends the trial the same way when the run is over
 (the local pool's stop file): the trial then reads "cancelled", not "timeout".
 
-A library whose training loop is C++ and calls back into Python between steps (CatBoost) is
+The exception can land at any bytecode, so code where it must not land (below: C++ loops that
+call back into Python, ctypes libraries, first imports) runs inside :func:`stoppable_call`. A
+library whose training loop is C++ and calls back into Python between steps (CatBoost) is
 better asked than interrupted: inside :func:`stoppable_call` the watchdog raises nothing at the
 limit; it sets a flag that the library's callback reads (``should_stop()``), the library ends its
 loop and returns, and :class:`TrialTimeout` is raised when the block is left. Without it such a
@@ -100,6 +102,13 @@ def stoppable_call() -> Iterator[Callable[[], bool]]:
     leaving the block raises :class:`TrialTimeout`, so the trial still reads "timeout" (or
     "cancelled"). If the call has not returned ``grace_s`` after the limit, the trial is
     stuck as before. Outside a trial (a refit, a user's own fit) ``should_stop()`` is False.
+
+    Use it also where an exception must not land even for a call with no steps to poll
+    (ignore ``should_stop``): code that calls C through ``ctypes`` and frees its handles in
+    Python (LightGBM's and XGBoost's fits and predictions: an exception inside their callbacks
+    or ``__del__`` corrupted the heap and killed the process), and first imports (the core
+    builds each trial's pipeline inside it: an import cut short leaves a compiled module
+    broken for the rest of the process).
     """
     limits = getattr(_ARMED, "limits", None)
     if limits is None:

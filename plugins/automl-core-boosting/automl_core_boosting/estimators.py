@@ -15,10 +15,21 @@ The library is imported in ``fit``: registering the plugin, building a spec and 
 estimator import none of them. Threads: ``n_jobs`` (the trial's CPUs). Devices: see
 :meth:`BoostedClassifier.bind_resources` and the ``device`` parameter.
 
-Time limits: CatBoost trains in one C++ call, which a trial's time limit cannot interrupt, so on
-the CPU its fit runs inside :func:`automl_core.trials.limits.stoppable_call` with a callback
-that ends training at the next round once the limit has passed. LightGBM and XGBoost loop over
-rounds in Python, where the limit's exception lands between two rounds.
+Time limits: every fit and prediction runs inside
+:func:`automl_core.trials.limits.stoppable_call`, so a trial's time limit (or the run's end) never
+raises its exception inside the library: each library's own callback ends training at the next
+round once the limit has passed (LightGBM: ``EarlyStopException``; XGBoost: a
+``TrainingCallback`` that returns True; CatBoost: ``after_iteration`` returning False), and the
+trial reads "timeout" when the block is left. Why not let the exception land between rounds, as
+it does in scikit-learn's Python loops: LightGBM and XGBoost call C through ctypes and free their
+handles in Python (``__del__``). The exception, raised at whatever bytecode the trial's thread is
+at, landed inside XGBoost's ctypes data callbacks and inside handle bookkeeping: "Exception
+ignored" (the limit lost, the trial ran on) and then heap corruption that killed the process
+(``tests/_limits_stress.py``, 500 trials with limits of 1-10 ms, three runs before this rule:
+LightGBM died of SIGSEGV in all three; XGBoost of SIGABRT, "double free or corruption", in
+one, and 360 and 416 of its trials read "failed" in the others; a real 30 s default run on a
+545-row table died so once in five). CatBoost on a GPU runs no callbacks: its fit ends by itself
+or, past the limit's grace, counts as stuck.
 """
 
 from __future__ import annotations
@@ -95,7 +106,7 @@ def _threads(n_jobs: int | None) -> int:
 # -- one function per library: the library's own estimator, and its stopped round count --------
 
 
-def _lightgbm(task, params, rounds, stop, n_classes, threads, seed, gpu):
+def _lightgbm(task, params, rounds, stop, n_classes, threads, seed, gpu, should_stop):
     import lightgbm as lgb
 
     cls = lgb.LGBMClassifier if task == "classification" else lgb.LGBMRegressor
@@ -108,14 +119,31 @@ def _lightgbm(task, params, rounds, stop, n_classes, threads, seed, gpu):
         **extra,
         **params,
     )
-    fit_kw = {}
+    callbacks = [_lightgbm_stop_when(should_stop)]
     if stop:
-        fit_kw["callbacks"] = [lgb.early_stopping(stop, verbose=False)]
-    return est, fit_kw
+        callbacks.append(lgb.early_stopping(stop, verbose=False))
+    return est, {"callbacks": callbacks}
 
 
-def _xgboost(task, params, rounds, stop, n_classes, threads, seed, gpu):
+def _lightgbm_stop_when(should_stop):
+    """A LightGBM callback: end training (as its early stopping does) once ``should_stop()``."""
+    from lightgbm.callback import EarlyStopException
+
+    def stop_when(env) -> None:
+        if should_stop():
+            raise EarlyStopException(env.iteration, env.evaluation_result_list or [])
+
+    return stop_when
+
+
+def _xgboost(task, params, rounds, stop, n_classes, threads, seed, gpu, should_stop):
     import xgboost as xgb
+
+    class StopWhen(xgb.callback.TrainingCallback):
+        """End training at the next round once ``should_stop()`` (True ends XGBoost's loop)."""
+
+        def after_iteration(self, model, epoch, evals_log) -> bool:
+            return should_stop()
 
     cls = xgb.XGBClassifier if task == "classification" else xgb.XGBRegressor
     est = cls(
@@ -125,13 +153,14 @@ def _xgboost(task, params, rounds, stop, n_classes, threads, seed, gpu):
         tree_method="hist",
         device="cuda" if gpu else "cpu",
         early_stopping_rounds=stop or None,
+        callbacks=[StopWhen()],
         verbosity=0,
         **params,
     )
     return est, {"verbose": False}
 
 
-def _catboost(task, params, rounds, stop, n_classes, threads, seed, gpu):
+def _catboost(task, params, rounds, stop, n_classes, threads, seed, gpu, should_stop):
     import catboost as cb
 
     cls = cb.CatBoostClassifier if task == "classification" else cb.CatBoostRegressor
@@ -152,10 +181,11 @@ def _catboost(task, params, rounds, stop, n_classes, threads, seed, gpu):
         **extra,
         **params,
     )
-    return est, {}
+    # CatBoost runs no callbacks on a GPU (it refuses them)
+    return est, {} if gpu else {"callbacks": [_CatBoostStopWhen(should_stop)]}
 
 
-class _StopWhen:
+class _CatBoostStopWhen:
     """A CatBoost callback: go on while ``should_stop()`` is False (see the module docstring)."""
 
     def __init__(self, should_stop):
@@ -249,23 +279,21 @@ class _Boosted(BaseEstimator):
             raise ValueError(f"unknown device {self.device!r} (auto, cpu, gpu)")
         return getattr(self, "_gpus", 0.0) > 0 and gpu_available(self.library)
 
-    def _fit_once(self, X, y, w, rounds, stop_rows, gpu):
+    def _fit_once(self, X, y, w, rounds, stop_rows, gpu, should_stop):
+        """One fit of the library's estimator; call it inside :func:`stoppable_call`."""
         make = _MAKE[self.library]
         stop = self.early_stopping_rounds if stop_rows is not None else 0
         est, fit_kw = make(
             self._task, dict(self.params or {}), rounds, stop, len(self._labels()),
-            _threads(self.n_jobs), self.random_state, gpu,
+            _threads(self.n_jobs), self.random_state, gpu, should_stop,
         )  # fmt: skip
         if stop_rows is not None:
             Xs, ys, ws = stop_rows
             fit_kw.update(_eval_kw(self.library, est, Xs, ys, ws))
-        if self.library == "catboost" and not gpu:  # CatBoost runs no callbacks on a GPU
-            with stoppable_call() as should_stop:
-                est.fit(X, y, sample_weight=w, callbacks=[_StopWhen(should_stop)], **fit_kw)
-        else:
-            est.fit(X, y, sample_weight=w, **fit_kw)
-        if gpu and self.library == "xgboost":
-            est.set_params(device="cpu")  # predicts anywhere, also where no GPU is
+        est.fit(X, y, sample_weight=w, **fit_kw)
+        if self.library == "xgboost":
+            # the callback reads the trial's flag, which neither pickles nor outlives the trial
+            est.set_params(callbacks=None, device="cpu")  # and it predicts where no GPU is
         return est
 
     def _labels(self):
@@ -277,6 +305,10 @@ class _Boosted(BaseEstimator):
     def fit(self, X, y, sample_weight=None):
         if self.library not in _MAKE:
             raise ValueError(f"unknown library {self.library!r} (one of {', '.join(LIBRARIES)})")
+        with stoppable_call() as should_stop:  # see the module docstring: "Time limits"
+            return self._fit(X, y, sample_weight, should_stop)
+
+    def _fit(self, X, y, sample_weight, should_stop):
         X = np.asarray(X, dtype=np.float32)
         yv = self._encode(y)
         w = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
@@ -288,21 +320,21 @@ class _Boosted(BaseEstimator):
         )
         self.stopped_at_ = None
         if split is None or not self.early_stopping_rounds:
-            self.model_ = self._fit_once(X, yv, w, rounds, None, gpu)
+            self.model_ = self._fit_once(X, yv, w, rounds, None, gpu, should_stop)
             self.n_rounds_ = rounds
             return self
         fit, stop = split
         held = (X[stop], yv[stop], None if w is None else w[stop])
         wf = None if w is None else w[fit]
-        model = self._fit_once(X[fit], yv[fit], wf, rounds, held, gpu)
+        model = self._fit_once(X[fit], yv[fit], wf, rounds, held, gpu, should_stop)
         kept = _best_rounds(self.library, model) or rounds
         self.stopped_at_ = kept
         per_round = len(self._labels()) if len(self._labels()) > 2 else 1
-        if len(yv) * per_round <= REFIT_MAX_ROWS:
+        if len(yv) * per_round <= REFIT_MAX_ROWS and not should_stop():
             # all the rows this fit was given, for as many rounds as the held-out rows chose
             # (scaled: more rows take more rounds to fit to the same point)
             kept = max(1, min(rounds, int(round(kept * len(yv) / len(fit)))))
-            model = self._fit_once(X, yv, w, kept, None, gpu)
+            model = self._fit_once(X, yv, w, kept, None, gpu, should_stop)
         self.model_ = model
         self.n_rounds_ = kept
         return self
@@ -311,7 +343,8 @@ class _Boosted(BaseEstimator):
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self, "model_")
-        return self.model_.predict(np.asarray(X, dtype=np.float32))
+        with stoppable_call():  # a time limit waits for the library to return (module docs)
+            return self.model_.predict(np.asarray(X, dtype=np.float32))
 
 
 class BoostedClassifier(ClassifierMixin, _Boosted):
@@ -328,7 +361,8 @@ class BoostedClassifier(ClassifierMixin, _Boosted):
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self, "model_")
-        proba = np.asarray(self.model_.predict_proba(np.asarray(X, dtype=np.float32)))
+        with stoppable_call():  # a time limit waits for the library to return (module docs)
+            proba = np.asarray(self.model_.predict_proba(np.asarray(X, dtype=np.float32)))
         if proba.ndim == 1:  # a single class seen: every row is that class
             proba = proba.reshape(-1, 1)
         return proba

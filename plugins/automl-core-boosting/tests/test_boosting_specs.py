@@ -3,10 +3,12 @@ on each fit's own rows, threads, devices, labels, weights, pickling, light impor
 
 from __future__ import annotations
 
+import json
 import pickle
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -120,9 +122,9 @@ def test_threads_follow_the_trials_cpus(kind):
 
 @pytest.mark.parametrize("kind", list(SPECS))
 def test_a_fit_past_the_trials_time_limit_ends_within_its_grace(kind):
-    """The limit reaches every library's loop: LightGBM's and XGBoost's Python loops take the
-    limit's exception between rounds; CatBoost's C++ loop is asked to stop by its callback. A
-    fit that ignored the limit would still run here minutes later (the thread stays alive)."""
+    """The limit reaches every library's loop: each library's callback asks it to stop at the
+    next round (no exception is raised inside the library). A fit that ignored the limit would
+    still run here minutes later (the thread stays alive)."""
     import threading
 
     from automl_core.trials.worker import TrialContext, run_objective
@@ -149,6 +151,23 @@ def test_a_fit_past_the_trials_time_limit_ends_within_its_grace(kind):
     _, _, status, error = out["row"]
     assert status == "timeout" and "stuck" not in error, error
     assert time.perf_counter() - t0 < 3.05
+
+
+@pytest.mark.parametrize("kind", list(SPECS))
+def test_a_time_limit_never_lands_inside_a_library_call(kind):
+    """500 trials whose limit (1-10 ms) falls at every point of small fits. Before every fit and
+    prediction ran inside ``stoppable_call``, the limit's exception landed inside LightGBM's
+    and XGBoost's ctypes callbacks and handle bookkeeping: most trials read "failed" (a lost
+    exception, then ``KeyError: '__reduce_cython__'`` from an import it cut short, or an
+    XGBoost error), and the process died of heap corruption (SIGSEGV, SIGABRT) within seconds.
+    In a child process, so that such a death fails this test instead of the session."""
+    child = Path(__file__).with_name("_limits_stress.py")
+    out = subprocess.run(
+        [sys.executable, str(child), kind, "500"], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, f"the process died ({out.returncode}): {out.stderr[-2000:]}"
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"timeout": 500}, out.stderr[-2000:]
+    assert "Exception ignored" not in out.stderr, out.stderr[-2000:]
 
 
 def test_auto_device_stays_on_the_cpu_without_a_usable_gpu():
