@@ -12,10 +12,16 @@ not end the process: the trial's thread is left to return by itself and the exec
 A ``stop_check`` (polled every ``poll_s``) ends the trial the same way when the run is over
 (the local pool's stop file): the trial then reads "cancelled", not "timeout".
 
-The exception can land at any bytecode, so code where it must not land (below: C++ loops that
-call back into Python, ctypes libraries, first imports) runs inside :func:`stoppable_call`. A
-library whose training loop is C++ and calls back into Python between steps (CatBoost) is
-better asked than interrupted: inside :func:`stoppable_call` the watchdog raises nothing at the
+The exception would land at whatever bytecode the thread is at, and some code must not be cut
+in two: the import system, finalizers (``__del__``), locks, queues and pools leave process-wide
+state half-changed (a module broken for the rest of the process, a pool that hangs the next
+fit; :data:`UNSAFE_MODULES`). So the watchdog looks first (``sys._current_frames``, the
+trial's part of the stack) and raises only once the thread is out of such code; if it is still
+there at the end of the grace, the trial is stuck. Libraries that call C through ``ctypes``
+(their Python callbacks and handle bookkeeping are not in that list) fit inside
+:func:`stoppable_call`, as the boosting plugin does, and the core builds each trial's pipeline
+there. A library whose training loop is C++ and calls back into Python between steps (CatBoost)
+is better asked than interrupted: inside :func:`stoppable_call` the watchdog raises nothing at the
 limit; it sets a flag that the library's callback reads (``should_stop()``), the library ends its
 loop and returns, and :class:`TrialTimeout` is raised when the block is left. Without it such a
 fit runs on to its last round past the limit (no Python runs inside it for the exception to
@@ -36,6 +42,7 @@ from __future__ import annotations
 import ctypes
 import math
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -86,6 +93,25 @@ def _vm_data_bytes() -> int | None:
 
 #: the limits armed in this thread (None outside a trial), for :func:`stoppable_call`
 _ARMED = threading.local()
+#: modules whose code leaves process-wide state half-changed when an exception lands in it, so
+#: the watchdog waits while the trial's thread runs any of them (see ``_in_unsafe_code``): the
+#: import system (a module half-imported stays broken: ``KeyError: '__reduce_cython__'`` from
+#: scikit-learn's compiled modules, ``NameError: base_events`` from asyncio, a segmentation fault
+#: importing torch again) and locks, queues and pools (an exception inside joblib's thread-pool
+#: start left the next HistGradientBoosting fit waiting forever).
+UNSAFE_MODULES = (
+    "importlib._bootstrap",
+    "importlib._bootstrap_external",
+    "threading",
+    "queue",
+    "multiprocessing",
+    "concurrent.futures",
+    "joblib._parallel_backends",
+    "joblib.pool",
+    "joblib.externals.loky",
+)
+#: how often the watchdog looks again while the trial's thread is in unsafe code (seconds)
+UNSAFE_POLL_S = 0.005
 
 
 @contextmanager
@@ -175,6 +201,7 @@ class TrialLimits:
         self._done = threading.Event()
         self._armed = False
         self._thread_id = 0
+        self._entry_code = None  # the code of the frame that armed the limits (see arm)
         #: how many :func:`stoppable_call` blocks the trial is inside, and the flag they read
         self._cooperative = 0
         self._asked = threading.Event()
@@ -182,6 +209,8 @@ class TrialLimits:
 
     def arm(self) -> TrialLimits:
         self._thread_id = threading.get_ident()
+        # the trial's frames are those above the caller's: the walk of _in_unsafe_code stops here
+        self._entry_code = sys._getframe(1).f_code
         self._armed = True
         _ARMED.limits = self
         if self.memory_mb:
@@ -216,19 +245,52 @@ class TrialLimits:
             if self.stop_check is not None and self.stop_check():
                 self.stopped = True
                 break
-        with self._lock:
-            if self._done.is_set():
-                return
-            self.timed_out = True
-            if self._cooperative:
-                self._asked.set()  # the call stops itself; leaving the block raises
-            else:
-                _async_raise(self._thread_id, TrialTimeout)
-        if self._done.wait(self.grace_s) or not self.exit_when_stuck:
+        if self._interrupt(time.monotonic() + self.grace_s) or not self.exit_when_stuck:
             return
         # stuck in one C call that the exception cannot interrupt: end the worker; Ray starts a
         # fresh one for the next trial
         os._exit(TIMEOUT_EXIT_CODE)
+
+    def _interrupt(self, give_up_at: float) -> bool:
+        """Stop the trial: ask its stoppable call, or raise :class:`TrialTimeout` in its thread
+        once that thread is out of :data:`UNSAFE_MODULES` and finalizers. Returns whether the
+        trial ended by ``give_up_at``; if not, it is stuck (and was never raised into unsafe code).
+
+        The check and the raise are two steps, so a thread could enter unsafe code between them;
+        the exception lands at the thread's next bytecode, within microseconds of the check, which
+        makes that rare, where raising without looking landed in such code within seconds of a
+        run of small trials (``tests/test_limits_unsafe_code.py``).
+        """
+        while True:
+            with self._lock:
+                if self._done.is_set():
+                    return True
+                self.timed_out = True
+                if self._cooperative:
+                    self._asked.set()  # the call stops itself; leaving the block raises
+                    break
+                if not self._in_unsafe_code():
+                    _async_raise(self._thread_id, TrialTimeout)
+                    break
+            if self._done.wait(UNSAFE_POLL_S):
+                return True
+            if time.monotonic() >= give_up_at:
+                return False
+        return self._done.wait(max(0.0, give_up_at - time.monotonic()))
+
+    def _in_unsafe_code(self) -> bool:
+        """Whether the trial's thread runs code of :data:`UNSAFE_MODULES` or a finalizer
+        (``__del__``: an exception there is printed and lost, and a handle freed but not yet
+        cleared is freed again) anywhere in the trial's part of its stack."""
+        frame = sys._current_frames().get(self._thread_id)
+        while frame is not None and frame.f_code is not self._entry_code:
+            module = frame.f_globals.get("__name__") or ""
+            if frame.f_code.co_name == "__del__" or any(
+                module == m or module.startswith(m + ".") for m in UNSAFE_MODULES
+            ):
+                return True
+            frame = frame.f_back
+        return False
 
     def disarm(self) -> None:
         """Stop the watchdog and restore the memory limit; clears a timeout not yet delivered."""
