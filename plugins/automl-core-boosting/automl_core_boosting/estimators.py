@@ -25,10 +25,10 @@ it does in scikit-learn's Python loops: LightGBM and XGBoost call C through ctyp
 handles in Python (``__del__``). The exception, raised at whatever bytecode the trial's thread is
 at, landed inside XGBoost's ctypes data callbacks and inside handle bookkeeping: "Exception
 ignored" (the limit lost, the trial ran on) and then heap corruption that killed the process
-(``tests/_limits_stress.py``, 500 trials with limits of 1-10 ms, three runs before this rule:
-LightGBM died of SIGSEGV in all three; XGBoost of SIGABRT, "double free or corruption", in
-one, and 360 and 416 of its trials read "failed" in the others; a real 30 s default run on a
-545-row table died so once in five). CatBoost on a GPU runs no callbacks: its fit ends by itself
+(``tests/_limits_stress.py``, 300 trials with limits of 1-10 ms, three runs of this module as
+it was before, under the core's watchdog of today: LightGBM died of SIGSEGV and XGBoost of
+SIGABRT, "double free or corruption", in all three; a real 30 s default run on a 545-row table
+died so once in five). CatBoost on a GPU runs no callbacks: its fit ends by itself
 or, past the limit's grace, counts as stuck.
 """
 

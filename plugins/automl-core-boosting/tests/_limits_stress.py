@@ -1,6 +1,6 @@
 """Child process of ``test_a_time_limit_never_lands_inside_a_library_call``.
 
-``python _limits_stress.py KIND N``: N trials on threads, each fitting and scoring a small
+``python _limits_stress.py KIND N``: N trials, each fitting and scoring a small
 boosted model over and over until its time limit (1-10 ms, drawn at random) ends
 it, so the limit falls at every point of a fit: building the library's data, a round, a
 prediction, a handle being freed. Prints the trials' statuses as one JSON line; a limit that
