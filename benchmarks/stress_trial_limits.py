@@ -1,0 +1,76 @@
+"""Trials cut at random points: does every one read "timeout", and does the process live on?
+
+``python benchmarks/stress_trial_limits.py KIND [KIND...] --trials 300``: for each model kind
+(builtins and plugins), N trials in this process, each building and fitting a small model over
+and over until its time limit (1-10 ms, drawn at random) ends it. Prints one JSON line per kind:
+the trials' statuses and the first line of each distinct error. ``--raw`` builds the model with
+``spec.build`` inside the trial instead of the core's ``build_pipeline`` (whose build runs inside
+``stoppable_call``), so the limit can also fall inside the first imports of the model's
+libraries. A limit whose exception lands where it must not shows as "failed" rows (a module left
+half-imported, a lost exception), a hang (run it under ``timeout``) or the process's death
+(SIGSEGV, SIGABRT). Not timed: a check of the trial watchdog (``automl_core.trials.limits``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import faulthandler
+import json
+import random
+from collections import Counter
+
+import numpy as np
+
+
+def stress(kind: str, trials: int, raw: bool) -> dict:
+    from automl_core.evaluation.pipeline import build_pipeline
+    from automl_core.plugins import get_registry
+    from automl_core.search.config_space import Resolved
+    from automl_core.trials.worker import TrialContext, run_objective
+
+    spec = get_registry().get("model", kind)()
+    task = "classification" if "classification" in spec.tasks else "regression"
+    if "epochs" in type(spec).model_fields:
+        spec = spec.model_copy(update={"epochs": 2})
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 8)).astype(np.float32)
+    y = X[:, 0] + 0.5 * rng.normal(size=300)
+    if task == "classification":
+        y = (y > 0).astype(int)
+
+    def objective(params, ctx):
+        for _ in range(50):  # a limit whose exception got lost reads "ok"
+            if raw:
+                model = spec.build(task, [], seed=0)
+            else:
+                model = build_pipeline(Resolved([], spec, [], kind), task, seed=0)
+            model.fit(X, y).predict(X)
+        return {"score": 0.0}
+
+    draw, statuses, errors = random.Random(0), Counter(), Counter()
+    for _ in range(trials):
+        _, _, status, error = run_objective(
+            objective, {}, TrialContext(0, 0, 1, 0.0), timeout_s=draw.uniform(0.001, 0.01),
+            exit_when_stuck=False,
+        )  # fmt: skip
+        statuses[status] += 1
+        if error and status != "timeout":
+            errors[error.splitlines()[0][:200]] += 1
+    return {"kind": kind, "raw": raw, "statuses": dict(statuses), "errors": dict(errors)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("kinds", nargs="+")
+    ap.add_argument("--trials", type=int, default=300)
+    ap.add_argument("--raw", action="store_true")
+    ap.add_argument("--hang-s", type=float, default=120.0, help="dump the stacks and exit")
+    args = ap.parse_args()
+    faulthandler.enable()
+    faulthandler.dump_traceback_later(args.hang_s, exit=True)
+    for kind in args.kinds:
+        print(json.dumps(stress(kind, args.trials, args.raw)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
