@@ -21,8 +21,6 @@ from __future__ import annotations
 import argparse
 import faulthandler
 import json
-import random
-from collections import Counter
 
 import numpy as np
 
@@ -31,7 +29,7 @@ def stress(kind: str, trials: int, raw: bool) -> dict:
     from automl_core.evaluation.pipeline import build_pipeline
     from automl_core.plugins import get_registry
     from automl_core.search.config_space import Resolved
-    from automl_core.trials.worker import TrialContext, run_objective
+    from automl_core.testing import cut_at_random_points
 
     spec = get_registry().get("model", kind)()
     task = "classification" if "classification" in spec.tasks else "regression"
@@ -43,24 +41,14 @@ def stress(kind: str, trials: int, raw: bool) -> dict:
     if task == "classification":
         y = (y > 0).astype(int)
 
-    def objective(params, ctx):
-        for _ in range(50):  # a limit whose exception got lost reads "ok"
-            if raw:
-                model = spec.build(task, [], seed=0)
-            else:
-                model = build_pipeline(Resolved([], spec, [], kind), task, seed=0)
-            model.fit(X, y).predict(X)
-        return {"score": 0.0}
+    def fit_once():
+        if raw:
+            model = spec.build(task, [], seed=0)
+        else:
+            model = build_pipeline(Resolved([], spec, [], kind), task, seed=0)
+        model.fit(X, y).predict(X)
 
-    draw, statuses, errors = random.Random(0), Counter(), Counter()
-    for _ in range(trials):
-        _, _, status, error = run_objective(
-            objective, {}, TrialContext(0, 0, 1, 0.0), timeout_s=draw.uniform(0.001, 0.01),
-            exit_when_stuck=False,
-        )  # fmt: skip
-        statuses[status] += 1
-        if error and status != "timeout":
-            errors[error.splitlines()[0][:200]] += 1
+    statuses, errors = cut_at_random_points(fit_once, trials)
     return {"kind": kind, "raw": raw, "statuses": dict(statuses), "errors": dict(errors)}
 
 

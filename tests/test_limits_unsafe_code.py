@@ -101,29 +101,17 @@ def test_a_limit_outside_unsafe_code_still_lands_at_once():
 #: HistGradientBoosting model, imports included (its first trials import scikit-learn's
 #: ensemble, joblib and asyncio); each trial fits over and over until its limit ends it
 _STRESS = """
-import json, random, sys
-from collections import Counter
+import json
 import numpy as np
 from automl_core.plugins import get_registry
-from automl_core.trials.worker import TrialContext, run_objective
+from automl_core.testing import cut_at_random_points
 
 spec = get_registry().get("model", "hist_gradient_boosting")(max_iter=5)
 rng = np.random.default_rng(0)
 X = rng.normal(size=(300, 8))
 y = (X[:, 0] > 0).astype(int)
-
-def objective(params, ctx):
-    for _ in range(50):  # a limit whose exception got lost reads "ok"
-        spec.build("classification", [], seed=0).fit(X, y).predict(X)
-    return {"score": 0.0}
-
-draw, statuses, errors = random.Random(0), Counter(), Counter()
-for _ in range(200):
-    _, _, status, error = run_objective(objective, {}, TrialContext(0, 0, 1, 0.0),
-        timeout_s=draw.uniform(0.001, 0.01), exit_when_stuck=False)
-    statuses[status] += 1
-    if error and status != "timeout":
-        errors[error.splitlines()[0]] += 1
+statuses, errors = cut_at_random_points(
+    lambda: spec.build("classification", [], seed=0).fit(X, y).predict(X), 200)
 print(json.dumps({"statuses": statuses, "errors": errors}))
 """
 

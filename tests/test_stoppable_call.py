@@ -82,6 +82,10 @@ def test_a_trial_that_finishes_inside_its_limit_is_untouched():
     assert (status, score) == ("ok", 1.0) and not seen["asked"]
 
 
+#: what ``_SlowImportModelSpec.build`` did, in order
+BUILDS: list[str] = []
+
+
 class _SlowImportModelSpec(ModelSpec):
     """A plugin's model whose ``build()`` imports its library: 0.5 s of Python (as a large
     package's import is), which records whether it ran to its end."""
@@ -96,9 +100,6 @@ class _SlowImportModelSpec(ModelSpec):
             time.sleep(0.01)
         BUILDS.append("imported")
         return DummyClassifier()
-
-
-BUILDS: list[str] = []
 
 
 def test_a_time_limit_waits_for_the_pipeline_build_where_plugins_import_their_libraries():

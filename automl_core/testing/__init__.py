@@ -14,9 +14,13 @@ Specs (cleaners, models, regularizers)::
 
 Loggers: ``check_logger(MyLoggerSpec(), tmp_path)`` (a folder it may write in).
 
+Time limits: ``cut_at_random_points(step, trials)`` runs tiny trials whose limit falls at every
+point of ``step()`` (a model's fit) and counts how they ended (see :mod:`.limits`).
+
 Each check raises ``AssertionError`` with what went wrong; nothing here needs Ray.
 """
 
+from .limits import cut_at_random_points
 from .loggers import check_logger
 from .specs import check_spec
 from .strategies import check_strategy, conformance_spaces, toy_objective, toy_outcome
@@ -26,6 +30,7 @@ __all__ = [
     "check_strategy",
     "check_spec",
     "check_logger",
+    "cut_at_random_points",
     "toy_objective",
     "toy_outcome",
 ]

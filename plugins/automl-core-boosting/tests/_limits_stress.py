@@ -11,17 +11,15 @@ lands inside the library's ctypes callbacks or handle bookkeeping kills this pro
 from __future__ import annotations
 
 import json
-import random
 import sys
-from collections import Counter
 
 import numpy as np
-from automl_core.trials.worker import TrialContext, run_objective
+from automl_core.testing import cut_at_random_points
 
 from automl_core_boosting import BOOSTING_MODELS
 
 #: fits a trial makes at most: far more than fit in its limit
-ROUNDS_AT_MOST = 200
+FITS_AT_MOST = 200
 
 
 def main(kind: str, n_trials: int) -> None:
@@ -33,19 +31,9 @@ def main(kind: str, n_trials: int) -> None:
     # fit of a millisecond or two, most of it building the library's data and handles
     est = spec_cls(n_estimators=2, early_stopping_rounds=3).build("regression", [], seed=0)
 
-    def objective(params, ctx):
-        for _ in range(ROUNDS_AT_MOST):  # a limit whose exception got lost reads "ok"
-            est.fit(X, y).predict(X)
-        return {"score": 0.0}
-
-    draw = random.Random(0)
-    statuses = Counter()
-    for _ in range(n_trials):
-        _, _, status, _ = run_objective(
-            objective, {}, TrialContext(0, 0, 1, 0.0), timeout_s=draw.uniform(0.001, 0.01),
-            exit_when_stuck=False,
-        )  # fmt: skip
-        statuses[status] += 1
+    statuses, _ = cut_at_random_points(
+        lambda: est.fit(X, y).predict(X), n_trials, steps_at_most=FITS_AT_MOST
+    )
     print(json.dumps(dict(statuses)), flush=True)
 
 
