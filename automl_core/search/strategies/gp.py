@@ -291,8 +291,8 @@ class GPStrategy(Strategy):
         asks 60-110 ms CPU against 30 for the others). The final regrets at 150 evaluations
         were the same with 2 or 3 iterations per result as with full refits every few (8
         seeds: Hartmann6 4.6e-6, 4.8e-6, 4.8e-6; Levy-4 2.4e-4, 1.1e-4, 1.5e-4; Gallagher-101
-        2.96, 2.95, 2.96). A batch of asks with no new result in between reuses the last choice and its hyperparameters:
-        only the posterior is rebuilt.
+        2.96, 2.95, 2.96). A batch of asks with no new result in between reuses the last choice
+        and its hyperparameters: only the posterior is rebuilt.
         """
         out = output_choices(y)
         if out.warped is None:
