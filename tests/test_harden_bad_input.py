@@ -110,6 +110,30 @@ def test_truncated_parquet_from_the_config_exits_2(tmp_path):
     assert_exit_2(automl("run", "exp.toml", cwd=tmp_path), "d.parquet", "truncated")
 
 
+def test_an_unreadable_file_is_refused_before_ray_starts(tmp_path):
+    """The file is read before Ray starts (a fresh process: the session's Ray would hide it),
+    so a wrong path or a bad file is an error in about a second, and no Ray is left to stop."""
+    import cluster_util as cu  # tests/ is on sys.path (pytest prepends a test file's folder)
+
+    (tmp_path / "empty.csv").write_bytes(b"")
+    script = (
+        "import json, ray, automl_core as ac\n"
+        "from automl_core.data.check import DataError\n"
+        "found = {}\n"
+        "for name in ('empty.csv', 'no_such_table.csv'):\n"
+        "    try:\n"
+        "        ac.run(name, target='y', trials=2, show_progress=False)\n"
+        "    except DataError as exc:\n"
+        "        found[name] = str(exc)\n"
+        "found['ray_started'] = ray.is_initialized()\n"
+        "print('RESULT ' + json.dumps(found))\n"
+    )
+    found, _ = cu.run_fresh_script(script, tmp_path, timeout=120)
+    assert "is empty (0 bytes)" in found["empty.csv"]
+    assert "does not exist" in found["no_such_table.csv"]
+    assert found["ray_started"] is False
+
+
 def test_a_file_in_another_encoding_reads_when_told_which():
     # not UTF-8 is refused, never guessed; read_table(encoding=...) is the way in
     import tempfile

@@ -150,14 +150,22 @@ def experiment_dict(
     return d
 
 
-def load_data(data: Any, d: dict[str, Any]) -> pd.DataFrame:
-    """The table: ``data`` (a DataFrame or a CSV/Parquet path), else the config's ``data``."""
+def read_source(data: Any, d: dict[str, Any]) -> pd.DataFrame:
+    """The table as given: ``data`` (a DataFrame, or a CSV/Parquet path read here), else the
+    config's ``data``. A missing or unreadable file is a :class:`DataError` naming it."""
     if data is None:
         if not d.get("data"):
             raise ConfigError(["data: give a table (DataFrame or file path)"])
         data = d["data"]
     if isinstance(data, (str, Path)):
         data = read_table(data)
+    return data
+
+
+def load_data(data: Any, d: dict[str, Any]) -> pd.DataFrame:
+    """The table (:func:`read_source`); for the autopilot, also the cleaners it chooses for it
+    when the config names none."""
+    data = read_source(data, d)
     if d.get("autopilot") and d.get("cleaners") is None:
         from ..autopilot.cleaning import autopilot_cleaners
 
