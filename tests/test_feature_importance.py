@@ -109,3 +109,86 @@ def test_feature_importance_cuts_repeats_then_rows_to_keep_its_time():
     assert (tight.attrs["repeats"], tight.attrs["rows"]) == (1, 100)  # MIN_ROWS
     roomy = permutation_importance(model, Xt, yt, "r2", n_repeats=4, max_seconds=600)
     pd.testing.assert_frame_equal(roomy, full)
+
+
+class _CountingForest:
+    """A real random forest (``n_jobs=2``, as a trial builds one) that counts its predictions."""
+
+    calls = 0
+
+    @classmethod
+    def make(cls):
+        from sklearn.ensemble import RandomForestClassifier
+
+        class Counting(RandomForestClassifier):
+            def predict_proba(self, X):
+                cls.calls += 1
+                return super().predict_proba(X)
+
+        return Counting(n_estimators=60, n_jobs=2, random_state=0)
+
+
+def _one_by_one(est, X, y, metric, n_repeats, seed):
+    """The importance as a plain loop computes it: one scorer call per shuffled copy."""
+    from sklearn.metrics import get_scorer
+
+    from automl_core.evaluation.metrics import METRICS
+
+    scorer, rng = get_scorer(METRICS[metric].scorer), np.random.default_rng(seed)
+    base = scorer(est, X, y)
+    out = {}
+    for col in X.columns:
+        drops = []
+        for _ in range(n_repeats):
+            shuffled = X.copy()
+            shuffled[col] = X[col].array.take(rng.permutation(len(X)))
+            drops.append(base - scorer(est, shuffled, y))
+        out[str(col)] = (np.mean(drops), np.std(drops))
+    return out
+
+
+@pytest.mark.parametrize("metric", ["accuracy", "log_loss"])
+@pytest.mark.parametrize("batch_cells", [2_000_000, 1_000])
+def test_shuffled_copies_are_predicted_in_batches_with_the_figures_of_one_by_one_scoring(
+    monkeypatch, metric, batch_cells
+):
+    from automl_core.report import feature_importance as fi
+
+    monkeypatch.setattr(fi, "BATCH_CELLS", batch_cells)
+    X_tr, X_te, y_tr, y_te = _iris_split()  # 45 test rows, 6 columns
+    model = _CountingForest.make().fit(X_tr, y_tr)
+    _CountingForest.calls = 0
+    imp = permutation_importance(model, X_te, y_te, metric, n_repeats=4, seed=3)
+    copies = 6 * 4
+    per_batch = max(1, batch_cells // X_te.size)
+    batches = -(-copies // per_batch)
+    assert _CountingForest.calls == 1 + batches  # the baseline, then one call per batch
+    assert batches == (1 if batch_cells > 10_000 else 8)  # 1 000 cells: 3 copies of 270
+    expected = _one_by_one(model, X_te, y_te, metric, 4, seed=3)
+    for row in imp.itertuples():
+        mean, std = expected[row.feature]
+        assert row.importance == pytest.approx(mean, abs=1e-12)
+        assert row.importance_std == pytest.approx(std, abs=1e-12)
+
+
+def test_a_shuffled_column_keeps_its_dtype():
+    """The pipeline sees the dtypes it was fitted on: a categorical column stays categorical."""
+    from sklearn.base import BaseEstimator, RegressorMixin
+
+    class DtypeStrict(RegressorMixin, BaseEstimator):
+        def fit(self, X, y):
+            self.dtypes_ = X.dtypes.copy()
+            self.mean_ = float(np.mean(y))
+            return self
+
+        def predict(self, X):
+            assert X.dtypes.equals(self.dtypes_), X.dtypes
+            return np.where(X["colour"] == "red", self.mean_ + 1, self.mean_ - 1)
+
+    rng = np.random.default_rng(0)
+    colour = pd.Categorical(rng.choice(["red", "blue"], 200))
+    X = pd.DataFrame({"colour": colour, "size": pd.array(rng.integers(0, 9, 200), "Int64")})
+    y = pd.Series(np.where(X["colour"] == "red", 1.0, -1.0) + rng.normal(0, 0.1, 200))
+    imp = permutation_importance(DtypeStrict().fit(X, y), X, y, "r2", n_repeats=2)
+    by = imp.set_index("feature")["importance"]
+    assert by["colour"] > 0.5 and by["size"] == 0.0

@@ -12,11 +12,14 @@ memorised, so the importance is measured out of fold, cheaply: a clone of the pi
 fitted on the first fold's training rows (one fit, a fold's share of the rows) and the first
 fold's validation rows are shuffled. Rows beyond ``max_rows`` are subsampled (seeded).
 
-Cost: one fit without a test split, then ``1 + n_repeats x columns`` predictions of the
-pipeline on at most ``max_rows`` rows. Measured (CPU seconds on one core, SVC pipelines of the
-automatic cleaning chain, 5 repeats, load 12): iris 0.08 s on its 38 test rows; digits 8.2 s on
-its 450 test rows (321 predictions of ~25 ms), 5.9 s out of fold on 270 rows. ``max_seconds``
-caps it: the first, unshuffled prediction is timed, and the repeats, then the rows, are cut.
+Cost: one fit without a test split, then one prediction of the pipeline on at most
+``max_rows`` rows and one per batch of shuffled copies (``n_repeats x columns`` copies, stacked
+up to :data:`BATCH_CELLS` cells a batch). Measured by ``bench_feature_importance.py`` in
+``benchmarks/`` (medians of 3 timings, 5 shuffles per column, a 25% test split; RESULTS.md): a
+250-tree forest on breast cancer's 143 rows x 30 columns 0.36-0.41 s, was 6.7-7.8 s with one
+prediction per copy; an SVC on digits' 450 rows x 64 columns 6.2-6.4 s, was 9.0-9.7 s.
+``max_seconds`` caps it: the unshuffled prediction and one of 4 stacked copies are timed, and
+the repeats, then the rows, are cut.
 """
 
 from __future__ import annotations
@@ -88,19 +91,12 @@ def permutation_importance(
     base = float(scorer(est, X, y))
     if max_seconds is not None:
         n = len(X)
-        call_s = time.perf_counter() - t1
-        X, y, n_repeats = _fit_in(X, y, n_repeats, X.shape[1], call_s, max_seconds, rng)
+        copy_s = _seconds_per_copy(est, scorer, X, y, time.perf_counter() - t1)
+        X, y, n_repeats = _fit_in(X, y, n_repeats, X.shape[1], copy_s, max_seconds, rng)
         if len(X) < n:
             base = float(scorer(est, X, y))  # the baseline of the rows kept
-    rows = []
-    for col in X.columns:
-        values = X[col].to_numpy()
-        drops = []
-        for _ in range(n_repeats):
-            shuffled = X.copy()
-            shuffled[col] = values[rng.permutation(len(values))]
-            drops.append(base - float(scorer(est, shuffled, y)))
-        rows.append((str(col), float(np.mean(drops)), float(np.std(drops))))
+    drops = _shuffled_drops(est, scorer, X, y, base, n_repeats, rng)
+    rows = [(str(c), float(np.mean(d)), float(np.std(d))) for c, d in drops.items()]
     out = pd.DataFrame(rows, columns=IMPORTANCE_COLUMNS)
     out = out.sort_values("importance", ascending=False, kind="stable").reset_index(drop=True)
     out.attrs.update(
@@ -146,10 +142,85 @@ def record_feature_importance(
 #: ``max_seconds`` never cuts the rows below this many (a score on fewer is noise)
 MIN_ROWS = 100
 
+#: at most this many cells (rows x columns) of shuffled copies go into one prediction
+BATCH_CELLS = 2_000_000
+
+#: the methods a scorer may ask of the pipeline, each answered from one batched call
+_PREDICT_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function")
+
+
+def _shuffled_drops(est, scorer, X, y, base: float, repeats: int, rng) -> dict:
+    """For each column of ``X``, the ``repeats`` drops of the score when it is shuffled.
+
+    The shuffled copies are scored by ``scorer`` one by one, as scikit-learn's scorers work,
+    but their predictions come from one call of the pipeline on up to :data:`BATCH_CELLS`
+    cells of copies stacked together (:func:`_answering_from_batch`). A call has a fixed cost
+    that dwarfs a few hundred rows' worth (a 250-tree forest with ``n_jobs=2``: 44 ms for 143
+    rows, 0.09 s for 150 such copies at once), and a run pays ``columns x repeats`` of them.
+    The permutations are drawn in the order of a one-by-one loop (column by column, repeats
+    inside): the same seed gives the same figures. A shuffled column keeps its dtype (a
+    categorical stays categorical), so the pipeline sees the values it was fitted on."""
+    copies = [col for col in X.columns for _ in range(repeats)]
+    per_batch = max(1, BATCH_CELLS // max(1, X.size))
+    drops: dict = {col: [] for col in X.columns}
+    for start in range(0, len(copies), per_batch):
+        frames = []
+        for col in copies[start : start + per_batch]:
+            shuffled = X.copy()
+            shuffled[col] = X[col].array.take(rng.permutation(len(X)))
+            frames.append(shuffled)
+        stand_in = _answering_from_batch(est, frames)
+        for col, frame in zip(copies[start : start + per_batch], frames):
+            drops[col].append(base - float(scorer(stand_in, frame, y)))
+    return drops
+
+
+def _answering_from_batch(est, frames: list[pd.DataFrame]):
+    """A shallow copy of ``est`` whose prediction methods answer for each of ``frames`` (the
+    very objects) from one call of ``est``'s method on all of them stacked, made at the first
+    ask. It keeps ``est``'s class, tags and ``classes_``, so a scorer treats it as ``est``; any
+    other input goes to ``est`` itself. Predictions are row by row, so stacking changes none."""
+    import copy
+
+    spans, stop = {}, 0
+    for frame in frames:
+        spans[id(frame)] = (stop, stop + len(frame))
+        stop += len(frame)
+    answers: dict = {}
+    stand_in = copy.copy(est)
+    for name in _PREDICT_METHODS:
+        if hasattr(est, name):  # shadows the class's method on this copy only
+            stand_in.__dict__[name] = _batched(name, getattr(est, name), frames, spans, answers)
+    return stand_in
+
+
+def _batched(name: str, real, frames: list, spans: dict, answers: dict):
+    """``real`` (a bound prediction method) answering the frames in ``spans`` from one call."""
+
+    def method(X, *args, **kwargs):
+        span = spans.get(id(X))
+        if span is None or args or kwargs:
+            return real(X, *args, **kwargs)
+        if name not in answers:
+            answers[name] = real(pd.concat(frames, ignore_index=True))
+        answer = answers[name]
+        return (answer.iloc if hasattr(answer, "iloc") else answer)[span[0] : span[1]]
+
+    method.__name__ = name  # scikit-learn reads it (predict_proba's columns are handled)
+    return method
+
+
+def _seconds_per_copy(est, scorer, X, y, one_call_s: float) -> float:
+    """What one more shuffled copy adds to a batched prediction: the time to score 4 copies
+    stacked, less one call (``one_call_s``, the fixed cost a batch pays once), over 3."""
+    t0 = time.perf_counter()
+    scorer(est, pd.concat([X] * 4, ignore_index=True), pd.concat([y] * 4, ignore_index=True))
+    return max((time.perf_counter() - t0 - one_call_s) / 3, one_call_s / 50, 1e-6)
+
 
 def _fit_in(X, y, repeats: int, columns: int, call_s: float, max_seconds: float, rng):
-    """``(X, y, repeats)`` cut so that ``columns x repeats`` predictions of ``call_s`` seconds
-    (at ``len(X)`` rows; a prediction's time taken as linear in the rows) fit ``max_seconds``."""
+    """``(X, y, repeats)`` cut so that ``columns x repeats`` shuffled copies of ``call_s``
+    seconds each (at ``len(X)`` rows; taken as linear in the rows) fit ``max_seconds``."""
     calls_fit = max_seconds / max(call_s, 1e-6)
     if columns * repeats <= calls_fit:
         return X, y, repeats
