@@ -69,7 +69,7 @@ def scenarios(tmp: Path) -> dict:
 
     def kill_when_busy():
         if cu.wait_for(lambda: (marks / f"on-{victim.node_id}").exists(), 120, 0.05):
-            time.sleep(0.5)  # well inside its trial (2.5 s of work)
+            time.sleep(0.5)  # well inside its trial (1.5 s of work)
             killed["t"] = time.time()
             cluster.remove_node(victim, allow_graceful=False)
 
@@ -77,7 +77,7 @@ def scenarios(tmp: Path) -> dict:
     killer.start()
     res = ac.tune(
         _marked_objective,
-        {"x": ac.Float(0, 1), "work_s": ac.Choice([2.5]), "dir": ac.Choice([str(marks)])},
+        {"x": ac.Float(0, 1), "work_s": ac.Choice([1.5]), "dir": ac.Choice([str(marks)])},
         trials=6,
         retries=2,
         address=addr,

@@ -25,7 +25,7 @@ import cluster_util as cu  # noqa: E402
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 #: seconds of work per trial: the victim is killed 0.5 s into its trial
-WORK_S = 4.0
+WORK_S = 2.0
 
 
 def _marked_objective(params):
