@@ -15,9 +15,11 @@ $VPY -m pip install -q --upgrade pip
 # unpinned requirement would pull a multi-GB CUDA build. The torch plugin's range admits it.
 $VPY -m pip install -q "torch==2.13.0"
 
-$VPY -m pip install -q -e ".[dev]"
+# the core and every plugin under plugins/ in one pip call: one resolution, not one per plugin
+editables=(-e ".[dev]")
 for plugin in plugins/*/; do
     if [ -f "$plugin/pyproject.toml" ]; then
-        $VPY -m pip install -q -e "$plugin"
+        editables+=(-e "$plugin")
     fi
 done
+$VPY -m pip install -q "${editables[@]}"
