@@ -142,8 +142,10 @@ def record_feature_importance(
 #: ``max_seconds`` never cuts the rows below this many (a score on fewer is noise)
 MIN_ROWS = 100
 
-#: at most this many cells (rows x columns) of shuffled copies go into one prediction
-BATCH_CELLS = 2_000_000
+#: at most this many cells (rows x columns) of shuffled copies go into one prediction: a few
+#: MB of stacked copies at a time (a run's peak memory is measured against its peers'), which
+#: already makes the calls few (2 000 rows x 10 columns: 25 copies a call)
+BATCH_CELLS = 500_000
 
 #: the methods a scorer may ask of the pipeline, each answered from one batched call
 _PREDICT_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function")
