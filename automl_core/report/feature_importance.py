@@ -16,8 +16,8 @@ Cost: one fit without a test split, then one prediction of the pipeline on at mo
 ``max_rows`` rows and one per batch of shuffled copies (``n_repeats x columns`` copies, stacked
 up to :data:`BATCH_CELLS` cells a batch). Measured by ``bench_feature_importance.py`` in
 ``benchmarks/`` (medians of 3 timings, 5 shuffles per column, a 25% test split; RESULTS.md): a
-250-tree forest on breast cancer's 143 rows x 30 columns 0.36-0.41 s, was 6.7-7.8 s with one
-prediction per copy; an SVC on digits' 450 rows x 64 columns 6.2-6.4 s, was 9.0-9.7 s.
+250-tree forest on breast cancer's 143 rows x 30 columns 0.44-0.54 s, was 9.1-10.6 s with one
+prediction per copy; an SVC on digits' 450 rows x 64 columns 6.6-6.8 s, was 9.5-10.6 s.
 ``max_seconds`` caps it: the unshuffled prediction and one of 4 stacked copies are timed, and
 the repeats, then the rows, are cut.
 """
