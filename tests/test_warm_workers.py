@@ -8,6 +8,7 @@ import time
 import pytest
 
 import automl_core as ac
+from automl_core.runner.warm import STARTED_DIR, preload_path
 
 pytestmark = pytest.mark.usefixtures("ray_session")
 
@@ -35,8 +36,17 @@ def test_trial_actors_land_on_workers_started_and_loaded_before_the_run():
     first = ac.tune(_where, space, trials=2, seed=0, show_progress=False)
     first_ended = time.time()
     # the run asked the raylet for new idle workers as it ended; they import our stack in the
-    # background (~2.5 s on 2 quiet cores, several times that on a busy machine)
-    time.sleep(15.0)
+    # background (~2.5 s on 2 quiet cores, several times that on a busy machine) and then
+    # note themselves ready in the session's folder: wait for two of them, not a fixed time
+    folder = os.path.join(os.path.dirname(preload_path()), STARTED_DIR)
+
+    def ready_since_the_first_run() -> int:
+        names = [f for f in os.listdir(folder) if f.endswith(".ready")]
+        return sum(os.path.getmtime(os.path.join(folder, f)) > first_ended for f in names)
+
+    deadline = time.time() + 60
+    while ready_since_the_first_run() < 2 and time.time() < deadline:
+        time.sleep(0.1)
     started = time.time()
     second = ac.tune(_where, space, trials=4, seed=1, show_progress=False)
     pids = set(second.table["metric.pid"].astype(int))
