@@ -192,3 +192,30 @@ def test_a_shuffled_column_keeps_its_dtype():
     imp = permutation_importance(DtypeStrict().fit(X, y), X, y, "r2", n_repeats=2)
     by = imp.set_index("feature")["importance"]
     assert by["colour"] > 0.5 and by["size"] == 0.0
+
+
+def test_a_model_without_an_instance_dict_is_scored_copy_by_copy():
+    class Slotted:
+        """A fitted rule with __slots__ (and no base class without them): no instance dict."""
+
+        __slots__ = ("calls",)
+
+        def __init__(self):
+            self.calls = 0
+
+        def __sklearn_tags__(self):
+            from sklearn.utils import Tags, TargetTags
+
+            return Tags(estimator_type="regressor", target_tags=TargetTags(required=True))
+
+        def predict(self, X):
+            self.calls += 1
+            return 2.0 * X["a"].to_numpy()
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=50), "b": rng.normal(size=50)})
+    model = Slotted()
+    imp = permutation_importance(model, X, 2.0 * X["a"], "r2", n_repeats=3)
+    assert model.calls == 1 + 2 * 3  # the baseline, then one call per shuffled copy
+    by = imp.set_index("feature")["importance"]
+    assert by["a"] > 1.0 and by["b"] == 0.0

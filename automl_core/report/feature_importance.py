@@ -181,7 +181,8 @@ def _answering_from_batch(est, frames: list[pd.DataFrame]):
     """A shallow copy of ``est`` whose prediction methods answer for each of ``frames`` (the
     very objects) from one call of ``est``'s method on all of them stacked, made at the first
     ask. It keeps ``est``'s class, tags and ``classes_``, so a scorer treats it as ``est``; any
-    other input goes to ``est`` itself. Predictions are row by row, so stacking changes none."""
+    other input goes to ``est`` itself. Predictions are row by row, so stacking changes none.
+    ``est`` itself when its copy has no ``__dict__`` to hold the methods."""
     import copy
 
     spans, stop = {}, 0
@@ -190,6 +191,8 @@ def _answering_from_batch(est, frames: list[pd.DataFrame]):
         stop += len(frame)
     answers: dict = {}
     stand_in = copy.copy(est)
+    if not hasattr(stand_in, "__dict__"):  # an object with __slots__: scored copy by copy
+        return est
     for name in _PREDICT_METHODS:
         if hasattr(est, name):  # shadows the class's method on this copy only
             stand_in.__dict__[name] = _batched(name, getattr(est, name), frames, spans, answers)
