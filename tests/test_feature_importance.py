@@ -219,3 +219,36 @@ def test_a_model_without_an_instance_dict_is_scored_copy_by_copy():
     assert model.calls == 1 + 2 * 3  # the baseline, then one call per shuffled copy
     by = imp.set_index("feature")["importance"]
     assert by["a"] > 1.0 and by["b"] == 0.0
+
+
+def test_a_batch_is_sized_by_the_cells_the_model_receives():
+    """A step that widens each row (as an image loader turns a path into pixels) sizes the
+    batches: 600 rows x 1 column become 600 x 1 000 cells inside, more than a batch holds."""
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from automl_core.report import feature_importance as fi
+
+    class CountingRidge(Ridge):
+        calls = 0
+
+        def predict(self, X):
+            CountingRidge.calls += 1
+            return super().predict(X)
+
+    widen = FunctionTransformer(lambda X: np.repeat(X.to_numpy(float), 1_000, axis=1) / 1_000)
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=600)})
+    y = 3 * X["a"]
+    pipe = Pipeline([("widen", widen), ("model", CountingRidge(alpha=1e-6))]).fit(X, y)
+    assert fi._cells_per_row(pipe, X) == 1_000
+    CountingRidge.calls = 0
+    imp = permutation_importance(pipe, X, y, "r2", n_repeats=3)
+    assert CountingRidge.calls == 1 + 3  # 600 000 cells a copy: one copy a call
+    assert imp["importance"].iloc[0] > 1.0
+    # the plain table of the same rows goes in one batch
+    ridge = CountingRidge(alpha=1e-6).fit(X, y)
+    CountingRidge.calls = 0
+    permutation_importance(ridge, X, y, "r2", n_repeats=3)
+    assert CountingRidge.calls == 1 + 1
