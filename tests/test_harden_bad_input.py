@@ -110,19 +110,21 @@ def test_truncated_parquet_from_the_config_exits_2(tmp_path):
     assert_exit_2(automl("run", "exp.toml", cwd=tmp_path), "d.parquet", "truncated")
 
 
-def test_an_unreadable_file_is_refused_before_ray_starts(tmp_path):
-    """The file is read before Ray starts (a fresh process: the session's Ray would hide it),
-    so a wrong path or a bad file is an error in about a second, and no Ray is left to stop."""
+def test_an_unreadable_file_or_a_missing_target_is_refused_before_ray_starts(tmp_path):
+    """The file is read and the target looked for before Ray starts (a fresh process: the
+    session's Ray would hide it), so a wrong path, a bad file or a misspelt target is an error
+    in about a second, and no Ray is left to stop."""
     import cluster_util as cu  # tests/ is on sys.path (pytest prepends a test file's folder)
 
     (tmp_path / "empty.csv").write_bytes(b"")
+    (tmp_path / "ok.csv").write_text("a,y\n1,0\n2,1\n3,0\n4,1\n")
     script = (
         "import json, ray, automl_core as ac\n"
         "from automl_core.data.check import DataError\n"
         "found = {}\n"
-        "for name in ('empty.csv', 'no_such_table.csv'):\n"
+        "for name in ('empty.csv', 'no_such_table.csv', 'ok.csv'):\n"
         "    try:\n"
-        "        ac.run(name, target='y', trials=2, show_progress=False)\n"
+        "        ac.run(name, target='Y', trials=2, show_progress=False)\n"
         "    except DataError as exc:\n"
         "        found[name] = str(exc)\n"
         "found['ray_started'] = ray.is_initialized()\n"
@@ -131,6 +133,7 @@ def test_an_unreadable_file_is_refused_before_ray_starts(tmp_path):
     found, _ = cu.run_fresh_script(script, tmp_path, timeout=120)
     assert "is empty (0 bytes)" in found["empty.csv"]
     assert "does not exist" in found["no_such_table.csv"]
+    assert "target column 'Y' is not in the table (columns: ['a', 'y'])" in found["ok.csv"]
     assert found["ray_started"] is False
 
 

@@ -31,6 +31,7 @@ from pandas.api import types as pdt
 
 __all__ = [
     "DataError",
+    "check_table_shape",
     "validate_table",
     "validate_features",
     "infer_task",
@@ -127,20 +128,17 @@ def _clean_features(X: pd.DataFrame, info: dict[str, Any]) -> pd.DataFrame:
     return X
 
 
-def validate_table(df: pd.DataFrame, target: str, task: str | None = None):
-    """Split ``df`` into features and target after checking it.
-
-    Returns ``(X, y, task, info)``; ``info`` (JSON-ready) says what was changed or dropped: rows
-    without target, empty columns, gap markers and infinities turned into gaps. Raises
-    :class:`DataError` for the problems listed in the module docstring.
-    """
+def check_table_shape(df: pd.DataFrame, target: str) -> tuple[pd.DataFrame, bool]:
+    """The checks that read no values: a DataFrame, not empty, column names each used once,
+    ``target`` among them. ``ac.run`` makes them before it starts Ray (a typo in the target's
+    name is then an error in about a second). Returns the table with its column names as text,
+    and whether any was not text."""
     if not isinstance(df, pd.DataFrame):
         raise DataError(f"expected a pandas DataFrame, got {type(df).__name__}")
     if df.empty or len(df.columns) == 0:
         raise DataError("the table is empty (no rows or no columns)")
-    info: dict[str, Any] = {}
-    if not all(isinstance(c, str) for c in df.columns):
-        info["columns_renamed_to_text"] = True
+    renamed = not all(isinstance(c, str) for c in df.columns)
+    if renamed:
         df = df.set_axis([str(c) for c in df.columns], axis=1)
     dup = df.columns[df.columns.duplicated()].unique().tolist()
     if dup:
@@ -149,6 +147,20 @@ def validate_table(df: pd.DataFrame, target: str, task: str | None = None):
         raise DataError(
             f"target column {target!r} is not in the table (columns: {list(df.columns)})"
         )
+    return df, renamed
+
+
+def validate_table(df: pd.DataFrame, target: str, task: str | None = None):
+    """Split ``df`` into features and target after checking it.
+
+    Returns ``(X, y, task, info)``; ``info`` (JSON-ready) says what was changed or dropped: rows
+    without target, empty columns, gap markers and infinities turned into gaps. Raises
+    :class:`DataError` for the problems listed in the module docstring.
+    """
+    info: dict[str, Any] = {}
+    df, renamed = check_table_shape(df, target)
+    if renamed:
+        info["columns_renamed_to_text"] = True
     y = df[target]
     keep = y.notna().to_numpy()
     dropped = int((~keep).sum())

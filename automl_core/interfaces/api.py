@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ..config import ConfigError, ExperimentConfig
+from ..data.check import check_table_shape
 from ..data.prepare import (
     _strategy_dict,
     experiment_dict,
@@ -97,9 +98,12 @@ def run(
     )
     if d.get("results_dir"):
         FolderLock(d["results_dir"]).refuse_if_held()  # before Ray starts and the data is read
-    # the file is read first: a wrong path or an unreadable file is an error in a second,
-    # not after Ray's start and shutdown (~6 s); reading is a small part of what Ray overlaps
+    # the file is read, and the checks that read no values made, first: a wrong path, an
+    # unreadable file or a misspelt target is an error in a second, not after Ray's start and
+    # shutdown (~6 s); Ray still overlaps the checks of the values and the choice of cleaners
     data = read_source(data, d)
+    if d.get("target") is not None:
+        check_table_shape(data, d["target"])
     if not d["autopilot"] or d.get("address"):
         _start_ray_first(d)
     data = load_data(data, d)
