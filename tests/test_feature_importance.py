@@ -252,3 +252,29 @@ def test_a_batch_is_sized_by_the_cells_the_model_receives():
     CountingRidge.calls = 0
     permutation_importance(ridge, X, y, "r2", n_repeats=3)
     assert CountingRidge.calls == 1 + 1
+
+
+def test_the_time_cap_times_no_more_copies_than_a_batch_holds(monkeypatch):
+    """Under ``max_seconds`` one prediction of stacked copies is timed: never more copies than
+    a batch would hold (a wide pipeline's copies are scored one a call, and so timed)."""
+    from sklearn.linear_model import Ridge
+
+    from automl_core.report import feature_importance as fi
+
+    seen_rows = []
+
+    class RowsRidge(Ridge):
+        def predict(self, X):
+            seen_rows.append(len(X))
+            return super().predict(X)
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    y = X["a"] - X["b"]
+    model = RowsRidge(alpha=1e-6).fit(X, y)
+    permutation_importance(model, X, y, "r2", n_repeats=2, max_seconds=60)
+    assert max(seen_rows) == 200 * 4  # the timed batch of 4 copies (all 4 copies in one batch)
+    monkeypatch.setattr(fi, "BATCH_CELLS", 400)  # one copy (200 x 2 cells) a batch
+    seen_rows.clear()
+    permutation_importance(model, X, y, "r2", n_repeats=2, max_seconds=60)
+    assert max(seen_rows) == 200

@@ -18,8 +18,8 @@ up to :data:`BATCH_CELLS` cells a batch). Measured by ``bench_feature_importance
 ``benchmarks/`` (medians of 3 timings, 5 shuffles per column, a 25% test split; RESULTS.md): a
 250-tree forest on breast cancer's 143 rows x 30 columns 0.44-0.54 s, was 9.1-10.6 s with one
 prediction per copy; an SVC on digits' 450 rows x 64 columns 6.6-6.8 s, was 9.5-10.6 s.
-``max_seconds`` caps it: the unshuffled prediction and one of 4 stacked copies are timed, and
-the repeats, then the rows, are cut.
+``max_seconds`` caps it: the unshuffled prediction and one of up to 4 stacked copies (no more
+than a batch holds) are timed, and the repeats, then the rows, are cut.
 """
 
 from __future__ import annotations
@@ -91,7 +91,8 @@ def permutation_importance(
     base = float(scorer(est, X, y))
     if max_seconds is not None:
         n = len(X)
-        copy_s = _seconds_per_copy(est, scorer, X, y, time.perf_counter() - t1)
+        call_s = time.perf_counter() - t1
+        copy_s = _seconds_per_copy(est, scorer, X, y, call_s, _copies_per_batch(est, X))
         X, y, n_repeats = _fit_in(X, y, n_repeats, X.shape[1], copy_s, max_seconds, rng)
         if len(X) < n:
             base = float(scorer(est, X, y))  # the baseline of the rows kept
@@ -162,10 +163,10 @@ def _shuffled_drops(est, scorer, X, y, base: float, repeats: int, rng) -> dict:
     The cells are counted as the model receives them (:func:`_cells_per_row`), so images
     loaded from a path column are batched by their pixels. The permutations are drawn in the
     order of a one-by-one loop (column by column, repeats inside): the same seed gives the
-    same figures. A shuffled column keeps its dtype (a
-    categorical stays categorical), so the pipeline sees the values it was fitted on."""
+    same figures. A shuffled column keeps its dtype (a categorical stays categorical), so the
+    pipeline sees the values it was fitted on."""
     copies = [col for col in X.columns for _ in range(repeats)]
-    per_batch = max(1, BATCH_CELLS // max(1, len(X) * _cells_per_row(est, X)))
+    per_batch = _copies_per_batch(est, X)
     drops: dict = {col: [] for col in X.columns}
     for start in range(0, len(copies), per_batch):
         frames = []
@@ -177,6 +178,12 @@ def _shuffled_drops(est, scorer, X, y, base: float, repeats: int, rng) -> dict:
         for col, frame in zip(copies[start : start + per_batch], frames):
             drops[col].append(base - float(scorer(stand_in, frame, y)))
     return drops
+
+
+def _copies_per_batch(est, X: pd.DataFrame) -> int:
+    """How many shuffled copies of ``X`` one prediction takes: :data:`BATCH_CELLS` cells as the
+    model receives them, and at least one copy."""
+    return max(1, BATCH_CELLS // max(1, len(X) * _cells_per_row(est, X)))
 
 
 def _cells_per_row(est, X: pd.DataFrame) -> int:
@@ -235,12 +242,16 @@ def _batched(name: str, real, frames: list, spans: dict, answers: dict):
     return method
 
 
-def _seconds_per_copy(est, scorer, X, y, one_call_s: float) -> float:
-    """What one more shuffled copy adds to a batched prediction: the time to score 4 copies
-    stacked, less one call (``one_call_s``, the fixed cost a batch pays once), over 3."""
+def _seconds_per_copy(est, scorer, X, y, one_call_s: float, per_batch: int) -> float:
+    """What one more shuffled copy adds to a batched prediction: the time to score ``k`` copies
+    stacked (``k``: 4, or fewer when a batch holds fewer), less one call (``one_call_s``, the
+    fixed cost a batch pays once), over ``k - 1``. ``one_call_s`` when a batch holds one copy."""
+    k = min(4, per_batch)
+    if k < 2:
+        return max(one_call_s, 1e-6)
     t0 = time.perf_counter()
-    scorer(est, pd.concat([X] * 4, ignore_index=True), pd.concat([y] * 4, ignore_index=True))
-    return max((time.perf_counter() - t0 - one_call_s) / 3, one_call_s / 50, 1e-6)
+    scorer(est, pd.concat([X] * k, ignore_index=True), pd.concat([y] * k, ignore_index=True))
+    return max((time.perf_counter() - t0 - one_call_s) / (k - 1), one_call_s / 50, 1e-6)
 
 
 def _fit_in(X, y, repeats: int, columns: int, call_s: float, max_seconds: float, rng):
