@@ -137,6 +137,14 @@ def test_an_unreadable_file_or_a_missing_target_is_refused_before_ray_starts(tmp
     assert found["ray_started"] is False
 
 
+def test_a_bad_config_is_named_before_a_bad_file():
+    """A run on Ray validates its config first, as before the file was read before Ray."""
+    from automl_core.config import ConfigError
+
+    with pytest.raises(ConfigError, match="no_such_model"):
+        ac.run("no_such_table.csv", target="y", models=["no_such_model"], trials=2)
+
+
 def test_a_file_in_another_encoding_reads_when_told_which():
     # not UTF-8 is refused, never guessed; read_table(encoding=...) is the way in
     import tempfile

@@ -98,13 +98,16 @@ def run(
     )
     if d.get("results_dir"):
         FolderLock(d["results_dir"]).refuse_if_held()  # before Ray starts and the data is read
-    # the file is read, and the checks that read no values made, first: a wrong path, an
-    # unreadable file or a misspelt target is an error in a second, not after Ray's start and
-    # shutdown (~6 s); Ray still overlaps the checks of the values and the choice of cleaners
+    ray_first = not d["autopilot"] or d.get("address")
+    if ray_first:
+        _config_first(d)  # a bad config is named before the file is read
+    # the file is read, and the checks that read no values made, before Ray starts: a wrong
+    # path, an unreadable file or a misspelt target is an error in a second, not after Ray's
+    # start and shutdown (~6 s); Ray still overlaps the checks of the values and the cleaners
     data = read_source(data, d)
     if d.get("target") is not None:
         check_table_shape(data, d["target"])
-    if not d["autopilot"] or d.get("address"):
+    if ray_first:
         _start_ray_first(d)
     data = load_data(data, d)
     cfg, X, y, info = prepare_experiment(data, d)
@@ -121,15 +124,20 @@ def run(
     return run_experiment(exp, ConfiguredSearch, show_progress=show_progress)
 
 
+def _config_first(d: dict[str, Any]) -> None:
+    """Validate the config (all but its data) before anything else of a run on Ray."""
+    from ..config import parse_config
+
+    parse_config({k: v for k, v in d.items() if k != "data"})
+
+
 def _start_ray_first(d: dict[str, Any]) -> None:
     """A run on Ray starts it before the table is checked (cold start): the workers Ray
     prestarts then import their stack while this process checks the table and chooses its
-    cleaners, instead of after. Only once the config validates and the file has been read, so
-    a bad config or a bad file starts nothing."""
-    from ..config import parse_config
+    cleaners, instead of after. Only once the config validates (:func:`_config_first`) and
+    the file has been read, so a bad config or a bad file starts nothing."""
     from ..runner.session import ensure_ray
 
-    parse_config({k: v for k, v in d.items() if k != "data"})
     ensure_ray(d.get("address"), preload="tables")
 
 
