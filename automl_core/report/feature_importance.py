@@ -87,16 +87,19 @@ def permutation_importance(
     if len(X) > max_rows:
         keep = np.sort(rng.choice(len(X), size=max_rows, replace=False))
         X, y = X.iloc[keep], y.iloc[keep]
+    cells = _cells_per_row(est, X)  # once: for a pipeline it runs the steps on 5 rows
     t1 = time.perf_counter()
     base = float(scorer(est, X, y))
     if max_seconds is not None:
         n = len(X)
         call_s = time.perf_counter() - t1
-        copy_s = _seconds_per_copy(est, scorer, X, y, call_s, _copies_per_batch(est, X))
+        copy_s = _seconds_per_copy(est, scorer, X, y, call_s, _copies_per_batch(len(X), cells))
         X, y, n_repeats = _fit_in(X, y, n_repeats, X.shape[1], copy_s, max_seconds, rng)
         if len(X) < n:
             base = float(scorer(est, X, y))  # the baseline of the rows kept
-    drops = _shuffled_drops(est, scorer, X, y, base, n_repeats, rng)
+    drops = _shuffled_drops(
+        est, scorer, X, y, base, n_repeats, rng, _copies_per_batch(len(X), cells)
+    )
     rows = [(str(c), float(np.mean(d)), float(np.std(d))) for c, d in drops.items()]
     out = pd.DataFrame(rows, columns=IMPORTANCE_COLUMNS)
     out = out.sort_values("importance", ascending=False, kind="stable").reset_index(drop=True)
@@ -152,12 +155,12 @@ BATCH_CELLS = 500_000
 _PREDICT_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function")
 
 
-def _shuffled_drops(est, scorer, X, y, base: float, repeats: int, rng) -> dict:
+def _shuffled_drops(est, scorer, X, y, base: float, repeats: int, rng, per_batch: int) -> dict:
     """For each column of ``X``, the ``repeats`` drops of the score when it is shuffled.
 
     The shuffled copies are scored by ``scorer`` one by one, as scikit-learn's scorers work,
-    but their predictions come from one call of the pipeline on up to :data:`BATCH_CELLS`
-    cells of copies stacked together (:func:`_answering_from_batch`). A call has a fixed cost
+    but their predictions come from one call of the pipeline on ``per_batch`` copies stacked
+    together (:func:`_copies_per_batch`, :func:`_answering_from_batch`). A call has a fixed cost
     that dwarfs a few hundred rows' worth (a 250-tree forest with ``n_jobs=2``: 44 ms for 143
     rows, 0.09 s for 150 such copies at once), and a run pays ``columns x repeats`` of them.
     The cells are counted as the model receives them (:func:`_cells_per_row`), so images
@@ -166,7 +169,6 @@ def _shuffled_drops(est, scorer, X, y, base: float, repeats: int, rng) -> dict:
     same figures. A shuffled column keeps its dtype (a categorical stays categorical), so the
     pipeline sees the values it was fitted on."""
     copies = [col for col in X.columns for _ in range(repeats)]
-    per_batch = _copies_per_batch(est, X)
     drops: dict = {col: [] for col in X.columns}
     for start in range(0, len(copies), per_batch):
         frames = []
@@ -180,10 +182,11 @@ def _shuffled_drops(est, scorer, X, y, base: float, repeats: int, rng) -> dict:
     return drops
 
 
-def _copies_per_batch(est, X: pd.DataFrame) -> int:
-    """How many shuffled copies of ``X`` one prediction takes: :data:`BATCH_CELLS` cells as the
-    model receives them, and at least one copy."""
-    return max(1, BATCH_CELLS // max(1, len(X) * _cells_per_row(est, X)))
+def _copies_per_batch(rows: int, cells_per_row: int) -> int:
+    """How many shuffled copies of ``rows`` rows one prediction takes: :data:`BATCH_CELLS`
+    cells as the model receives them (``cells_per_row``: :func:`_cells_per_row`), and at least
+    one copy."""
+    return max(1, BATCH_CELLS // max(1, rows * cells_per_row))
 
 
 def _cells_per_row(est, X: pd.DataFrame) -> int:
